@@ -1,0 +1,81 @@
+"""Argument checks shared by the public functions of :mod:`rnnbook.scratch`.
+
+Every check raises :class:`ValueError` with a message that names the argument,
+what was expected and what was given, so that a student who passes ``(T, N, D)``
+instead of ``(N, T, D)`` learns exactly that.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+PARAM_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def as_float_array(name: str, a, *, ndim: int, dims: str) -> np.ndarray:
+    """Return ``a`` as a floating NumPy array with ``ndim`` dimensions.
+
+    ``dims`` is the human-readable shape, e.g. ``"(N, T, D)"``, used in messages.
+    Integer and boolean input is promoted to float64; float16/32/64 are kept.
+    """
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # e.g. ragged nested lists
+        raise ValueError(f"{name} must be an array of shape {dims}; could not convert it: {exc}") from exc
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind != "f":
+        raise ValueError(f"{name} must hold real numbers of shape {dims}; got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions {dims}; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "infinite values"
+        raise ValueError(f"{name} must be finite; it contains {bad}")
+    return arr
+
+
+def check_shape(name: str, arr: np.ndarray, expected: Sequence[int], dims: str) -> None:
+    """Raise unless ``arr.shape == expected``; ``dims`` names the axes, e.g. ``"(N, H)"``."""
+    if tuple(arr.shape) != tuple(expected):
+        raise ValueError(f"{name} must have shape {dims} = {tuple(expected)}; got {tuple(arr.shape)}")
+
+
+def check_params(p: Mapping[str, np.ndarray], gates: int, kind: str) -> tuple[dict, int, int]:
+    """Validate a parameter dict in PyTorch's layout and return ``(p, D, H)``.
+
+    Expected keys and shapes, with ``G = gates``:
+    ``weight_ih (G*H, D)``, ``weight_hh (G*H, H)``, ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
+    A wrong gate count (an LSTM dict passed to the RNN, say) is reported as such.
+    """
+    if not isinstance(p, Mapping):
+        raise ValueError(f"p must be a dict with keys {list(PARAM_KEYS)}; got {type(p).__name__}")
+    missing = [k for k in PARAM_KEYS if k not in p]
+    if missing:
+        raise ValueError(f"p is missing {missing}; expected keys {list(PARAM_KEYS)} (see scratch.params_from_torch)")
+    w_hh = as_float_array("p['weight_hh']", p["weight_hh"], ndim=2, dims="(G*H, H)")
+    H = w_hh.shape[1]
+    if H == 0:
+        raise ValueError("p['weight_hh'] must have at least one hidden unit; got shape " f"{w_hh.shape}")
+    if w_hh.shape[0] != gates * H:
+        found = w_hh.shape[0] / H
+        hint = f" (that is {found:g} gates: is this the parameter dict of another cell?)" if found.is_integer() else ""
+        raise ValueError(
+            f"p['weight_hh'] of a {kind} must have shape (G*H, H) = ({gates * H}, {H}) with G = {gates}; "
+            f"got {w_hh.shape}{hint}"
+        )
+    w_ih = as_float_array("p['weight_ih']", p["weight_ih"], ndim=2, dims="(G*H, D)")
+    if w_ih.shape[0] != gates * H:
+        raise ValueError(f"p['weight_ih'] must have shape (G*H, D) with G*H = {gates * H}; got {w_ih.shape}")
+    out = {"weight_ih": w_ih, "weight_hh": w_hh}
+    for key in ("bias_ih", "bias_hh"):
+        b = as_float_array(f"p[{key!r}]", p[key], ndim=1, dims="(G*H,)")
+        check_shape(f"p[{key!r}]", b, (gates * H,), "(G*H,)")
+        out[key] = b
+    return out, w_ih.shape[1], H
+
+
+def result_dtype(*arrays: np.ndarray) -> np.dtype:
+    """The floating dtype of a computation on ``arrays``: float32 in, float32 out."""
+    return np.result_type(*arrays)

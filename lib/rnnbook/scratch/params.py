@@ -1,0 +1,130 @@
+"""Parameters in PyTorch's layout, read from and written to torch modules.
+
+A parameter dict holds four arrays named like PyTorch's attributes, without
+the layer suffix ``_l0``::
+
+    weight_ih (G*H, D)   weight_hh (G*H, H)   bias_ih (G*H,)   bias_hh (G*H,)
+
+with ``G = 1`` for the RNN, ``4`` for the LSTM (gates stacked i, f, g, o) and
+``3`` for the GRU (r, z, n). Keeping PyTorch's layout, rather than CS231n's
+``(D, 4H)`` with gates i, f, o, g, is what lets every scratch result be
+compared with the framework's element by element.
+
+This module never imports torch: it reads tensors through their own methods
+(``detach().cpu().numpy()``, ``new_tensor``), so :mod:`rnnbook.scratch` stays
+NumPy-only and still converts any torch module it is handed.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from rnnbook.scratch._validate import PARAM_KEYS
+
+#: Gate count G of each recurrent family, and the gate order of its rows.
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATE_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+_LAYERS = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
+_CELLS = {"RNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru"}
+
+
+def module_kind(module) -> tuple[str, bool]:
+    """Return ``(family, is_cell)`` of a torch recurrent module, e.g. ``("lstm", False)``.
+
+    Accepts ``nn.RNN``, ``nn.LSTM``, ``nn.GRU``, ``nn.RNNCell``, ``nn.LSTMCell``,
+    ``nn.GRUCell`` and their subclasses; raises ``ValueError`` for anything else.
+    """
+    for cls in type(module).__mro__:
+        if cls.__module__.startswith("torch.nn") and cls.__name__ in _LAYERS:
+            return _LAYERS[cls.__name__], False
+        if cls.__module__.startswith("torch.nn") and cls.__name__ in _CELLS:
+            return _CELLS[cls.__name__], True
+    raise ValueError(
+        "module must be a torch nn.RNN, nn.LSTM, nn.GRU, nn.RNNCell, nn.LSTMCell or nn.GRUCell; "
+        f"got {type(module).__name__}"
+    )
+
+
+def _check_supported(module, family: str, is_cell: bool) -> None:
+    if is_cell:
+        nonlinearity = getattr(module, "nonlinearity", "tanh")
+    else:
+        if module.num_layers != 1:
+            raise ValueError(f"module must have num_layers = 1 (convert one layer at a time); got {module.num_layers}")
+        if module.bidirectional:
+            raise ValueError("module must have bidirectional = False (convert each direction separately); got True")
+        if getattr(module, "proj_size", 0):
+            raise ValueError(f"module must have proj_size = 0 (LSTM projections are not covered); got {module.proj_size}")
+        nonlinearity = getattr(module, "nonlinearity", "tanh")
+    if family == "rnn" and nonlinearity != "tanh":
+        raise ValueError(f"module must use nonlinearity = 'tanh' (the notes' RNN); got {nonlinearity!r}")
+
+
+def _attr_names(is_cell: bool) -> dict[str, str]:
+    suffix = "" if is_cell else "_l0"
+    return {key: key + suffix for key in PARAM_KEYS}
+
+
+def params_from_torch(module, dtype=np.float64) -> dict[str, np.ndarray]:
+    """Copy the parameters of a one-layer, one-direction torch RNN/LSTM/GRU (or cell).
+
+    Parameters
+    ----------
+    module : nn.RNN, nn.LSTM, nn.GRU (``num_layers=1``, not bidirectional,
+        no projection) or nn.RNNCell, nn.LSTMCell, nn.GRUCell.
+    dtype : NumPy floating dtype of the copies, float64 by default, because
+        the equivalence checks of the book are made in float64.
+
+    Returns
+    -------
+    dict with ``weight_ih (G*H, D)``, ``weight_hh (G*H, H)``, ``bias_ih (G*H,)``,
+    ``bias_hh (G*H,)``: new arrays, so changing them leaves the module alone.
+    A module built with ``bias=False`` gives zero biases, which compute the same.
+
+    Examples
+    --------
+    >>> import torch
+    >>> p = params_from_torch(torch.nn.LSTM(3, 5))
+    >>> p["weight_ih"].shape, p["weight_hh"].shape
+    ((20, 3), (20, 5))
+    """
+    family, is_cell = module_kind(module)
+    _check_supported(module, family, is_cell)
+    H, G = module.hidden_size, GATES[family]
+    p = {}
+    for key, attr in _attr_names(is_cell).items():
+        tensor = getattr(module, attr, None)
+        if tensor is None:  # bias=False
+            p[key] = np.zeros(G * H, dtype=dtype)
+        else:
+            p[key] = tensor.detach().cpu().numpy().astype(dtype, copy=True)
+    return p
+
+
+def params_to_torch(p: Mapping[str, np.ndarray], module) -> None:
+    """Write a parameter dict into a torch module of the same kind and sizes, in place.
+
+    The inverse of :func:`params_from_torch`: after ``params_to_torch(p, m)``,
+    ``params_from_torch(m)`` equals ``p`` (up to the module's dtype). Shapes must
+    match the module's exactly; a module with ``bias=False`` accepts only zero biases.
+    """
+    family, is_cell = module_kind(module)
+    _check_supported(module, family, is_cell)
+    if not isinstance(p, Mapping):
+        raise ValueError(f"p must be a dict with keys {list(PARAM_KEYS)}; got {type(p).__name__}")
+    for key, attr in _attr_names(is_cell).items():
+        if key not in p:
+            raise ValueError(f"p is missing {key!r}; expected keys {list(PARAM_KEYS)}")
+        value = np.asarray(p[key])
+        tensor = getattr(module, attr, None)
+        if tensor is None:
+            if np.any(value != 0):
+                raise ValueError(f"p[{key!r}] must be zero for a module built with bias=False")
+            continue
+        if tuple(value.shape) != tuple(tensor.shape):
+            raise ValueError(f"p[{key!r}] must have shape {tuple(tensor.shape)} to fit this module; got {value.shape}")
+        # .data: a plain copy that autograd does not record, like torch.no_grad().
+        tensor.data.copy_(tensor.new_tensor(value))
