@@ -65,21 +65,21 @@ def _step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
     }
 
 
-def _prepare(x, h0, p, *, x_ndim):
+def _prepare(x, h0, p, *, x_ndim, x_name="x", h_name="h0"):
     dims = "(N, T, D)" if x_ndim == 3 else "(N, D)"
-    x = as_float_array("x", x, ndim=x_ndim, dims=dims)
+    x = as_float_array(x_name, x, ndim=x_ndim, dims=dims)
     p, D, H = check_params(p, gates=1, kind="RNN")
     N = x.shape[0]
     if x.shape[-1] != D:
         raise ValueError(
-            f"x must have D = {D} features in its last axis, as p['weight_ih'] {p['weight_ih'].shape} expects; "
-            f"got x of shape {x.shape}"
+            f"{x_name} must have D = {D} features in its last axis, as p['weight_ih'] {p['weight_ih'].shape} expects; "
+            f"got {x_name} of shape {x.shape}"
         )
     if h0 is None:
         h0 = np.zeros((N, H), dtype=x.dtype)
     else:
-        h0 = as_float_array("h0", h0, ndim=2, dims="(N, H)")
-        check_shape("h0", h0, (N, H), "(N, H)")
+        h0 = as_float_array(h_name, h0, ndim=2, dims="(N, H)")
+        check_shape(h_name, h0, (N, H), "(N, H)")
     dtype = result_dtype(x, h0, *p.values())
     p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
     return x.astype(dtype, copy=False), h0.astype(dtype, copy=False), p
@@ -99,7 +99,7 @@ def rnn_step_forward(x_t, h_prev, p: Mapping[str, np.ndarray]):
     h_t : (N, H) next hidden state, in the dtype of the inputs (float32 in, float32 out).
     cache : tuple for :func:`rnn_step_backward`.
     """
-    x_t, h_prev, p = _prepare(x_t, h_prev, p, x_ndim=2)
+    x_t, h_prev, p = _prepare(x_t, h_prev, p, x_ndim=2, x_name="x_t", h_name="h_prev")
     h_t = _step_forward(x_t, h_prev, p["weight_ih"], p["weight_hh"], p["bias_ih"] + p["bias_hh"])
     return h_t, (x_t, h_prev, h_t, p)
 

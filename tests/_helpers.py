@@ -1,0 +1,85 @@
+"""Shared helpers of the library tests (imported as ``from _helpers import ...``).
+
+pytest puts this folder on ``sys.path`` (rootdir-relative "prepend" import mode,
+no ``__init__.py``), so the test modules import this file directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+#: (N, T, D, H): edge sizes 1 in every position, and a couple of larger ones.
+SHAPES = [
+    (1, 1, 1, 1),
+    (1, 4, 3, 2),
+    (3, 1, 2, 5),
+    (2, 5, 1, 3),
+    (2, 3, 4, 1),
+    (4, 7, 5, 6),
+    (5, 12, 3, 8),
+]
+
+#: Equivalence tolerances of the book (float64).
+FORWARD_TOL = 1e-10
+AUTOGRAD_TOL = 1e-10
+GRADCHECK_TOL = 1e-7
+
+
+def shape_id(shape) -> str:
+    return "N{}-T{}-D{}-H{}".format(*shape)
+
+
+def seed_of(*parts) -> int:
+    """A deterministic seed from the test's parameters (hash() of str is salted per process)."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+def max_diff(a, b) -> float:
+    """``max |a − b|`` over all entries, after converting torch tensors to NumPy."""
+    a = a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+    b = b.detach().cpu().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
+    assert a.shape == b.shape, f"shapes differ: {a.shape} vs {b.shape}"
+    return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def t64(a, requires_grad: bool = False) -> torch.Tensor:
+    """A float64 torch copy of a NumPy array (never sharing memory with it)."""
+    return torch.tensor(np.array(a, dtype=np.float64), dtype=torch.float64, requires_grad=requires_grad)
+
+
+def torch_rnn(D: int, H: int, seed: int) -> nn.RNN:
+    """A float64 ``nn.RNN(D, H, batch_first=True)`` with seeded weights."""
+    torch.manual_seed(seed)
+    return nn.RNN(D, H, batch_first=True).double()
+
+
+def torch_rnn_cell(D: int, H: int, seed: int) -> nn.RNNCell:
+    torch.manual_seed(seed)
+    return nn.RNNCell(D, H).double()
+
+
+def random_params(D: int, H: int, rng: np.random.Generator, scale: float = 0.6, gates: int = 1) -> dict:
+    """A float64 parameter dict in PyTorch's layout with N(0, scale²) entries."""
+    G = gates
+    return {
+        "weight_ih": rng.normal(0, scale, (G * H, D)),
+        "weight_hh": rng.normal(0, scale, (G * H, H)),
+        "bias_ih": rng.normal(0, scale, G * H),
+        "bias_hh": rng.normal(0, scale, G * H),
+    }
+
+
+def torch_rnn_loop(x: torch.Tensor, h0: torch.Tensor, p: dict, activation=torch.tanh):
+    """The RNN recurrence written out in torch ops, keeping every ``h_t`` (with ``retain_grad``).
+
+    ``p`` holds torch tensors. Returns the list ``[h_1, …, h_T]``; each ``h_t.grad``
+    after ``backward()`` is the *total* gradient ``∂L/∂h_t`` of eq-bptt-delta.
+    """
+    hs, h = [], h0
+    for t in range(x.shape[1]):
+        h = activation(x[:, t] @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"])
+        h.retain_grad()
+        hs.append(h)
+    return hs
