@@ -82,6 +82,10 @@ class RNN(nn.Module):
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
         _check_input(x, "x", "(N, T, D)", 3, self.cell.input_size, "D")
+        if h0 is not None:
+            _check_input(h0, "h0", "(N, H)", 2, self.cell.hidden_size, "H")
+            if h0.shape[0] != x.shape[0]:
+                raise ValueError(f"h0 must have shape (N, H) with N = {x.shape[0]} (as x); got {tuple(h0.shape)}")
         h_t = h0
         outputs = []
         for t in range(x.shape[1]):
