@@ -4,7 +4,8 @@
     python scripts/notebooks.py sync      # after changing repository.url/branch in _config.yml
 
 Cell 1 is the title with an "Open in Colab" badge pointing at the notebook's own
-path; cell 2 installs rnnbook, in Colab only. Both derive from ``repository``
+path; cell 2 installs rnnbook, in Colab only (tagged ``remove-cell``: the website
+does not show it). Both derive from ``repository``
 in ``_config.yml``, the one place the URL lives. tests/test_notebook_conventions.py
 checks every notebook against the same rules. Standard library + nbformat + PyYAML.
 """
@@ -56,7 +57,9 @@ def new(path: pathlib.Path, title: str) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(badge_source(title, rel)), nbformat.v4.new_code_cell(install_source())]
+    install = nbformat.v4.new_code_cell(install_source())
+    install.metadata["tags"] = ["remove-cell"]  # Colab only: not shown on the website
+    nb.cells = [nbformat.v4.new_markdown_cell(badge_source(title, rel)), install]
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     print(f"wrote {rel}; add it to _toc.yml")
@@ -70,6 +73,7 @@ def sync() -> None:
         title = nb.cells[0].source.splitlines()[0].removeprefix("# ").strip()
         nb.cells[0].source = badge_source(title, path.relative_to(ROOT))
         nb.cells[1].source = install_source()
+        nb.cells[1].metadata["tags"] = ["remove-cell"]
         nbformat.write(nb, path)
         print(f"synced {path.relative_to(ROOT)}")
 

@@ -66,6 +66,7 @@ class TestNotebook:
             'if "google.colab" in sys.modules:',
             f'    %pip install -q "rnnbook @ git+{URL}@{BRANCH}"',
         ], f"cell 2 must be the guarded install cell for {URL}@{BRANCH}; got {lines}"
+        assert "remove-cell" in cell.metadata.get("tags", []), "cell 2 is for Colab only: tag it remove-cell"
 
     def test_is_seeded(self, path):
         code = "\n".join(c.source for c in book.read_notebook(path).cells if c.cell_type == "code")
