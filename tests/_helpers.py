@@ -83,3 +83,91 @@ def torch_rnn_loop(x: torch.Tensor, h0: torch.Tensor, p: dict, activation=torch.
         h.retain_grad()
         hs.append(h)
     return hs
+
+
+# --------------------------------------------------------------------------- gated cells (LSTM, GRU)
+
+
+def torch_module(cls, D: int, H: int, seed: int, **kw) -> nn.Module:
+    """A float64 torch recurrent module ``cls(D, H, **kw)`` with seeded weights."""
+    torch.manual_seed(seed)
+    return cls(D, H, **kw).double()
+
+
+def torch_lstm(D: int, H: int, seed: int) -> nn.LSTM:
+    """A float64 ``nn.LSTM(D, H, batch_first=True)`` with seeded weights."""
+    return torch_module(nn.LSTM, D, H, seed, batch_first=True)
+
+
+def torch_lstm_cell(D: int, H: int, seed: int) -> nn.LSTMCell:
+    return torch_module(nn.LSTMCell, D, H, seed)
+
+
+def torch_gru(D: int, H: int, seed: int) -> nn.GRU:
+    """A float64 ``nn.GRU(D, H, batch_first=True)`` with seeded weights."""
+    return torch_module(nn.GRU, D, H, seed, batch_first=True)
+
+
+def torch_gru_cell(D: int, H: int, seed: int) -> nn.GRUCell:
+    return torch_module(nn.GRUCell, D, H, seed)
+
+
+def torch_params(p: dict, requires_grad: bool = True) -> dict:
+    """Float64 torch leaf copies of a parameter dict (for autograd through a loop written in the test)."""
+    return {k: t64(v, requires_grad) for k, v in p.items()}
+
+
+def gate_rows(k: int, H: int) -> slice:
+    """The rows of gate number ``k`` in PyTorch's stacked layout (``k``-th block of ``H`` rows)."""
+    return slice(k * H, (k + 1) * H)
+
+
+#: The largest difference seen by :func:`assert_close` under each name ("forward", "autograd", …),
+#: read after a run to report the observed figures.
+OBSERVED: dict = {}
+
+
+def assert_close(a, b, tol: float, kind: str, what: str = "") -> float:
+    """Assert ``max |a − b| ≤ tol`` (after :func:`max_diff`), record it under ``kind``, return it."""
+    diff = max_diff(a, b)
+    OBSERVED[kind] = max(OBSERVED.get(kind, 0.0), diff)
+    assert diff <= tol, f"{what}: max |a − b| = {diff:.3e} > {tol:.0e}"
+    return diff
+
+
+def assert_grads_close(got: dict, expected: dict, tol: float = AUTOGRAD_TOL, kind: str = "autograd") -> float:
+    """Gradient dicts with the same keys, shapes and dtypes, and entries within ``tol``; return the worst diff."""
+    assert set(got) == set(expected), f"keys differ: {sorted(got)} vs {sorted(expected)}"
+    worst = 0.0
+    for key, value in expected.items():
+        value = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+        assert got[key].shape == value.shape, key
+        assert got[key].dtype == value.dtype, key
+        worst = max(worst, assert_close(got[key], value, tol, kind, key))
+    return worst
+
+
+def record_gradcheck(errors: dict, tol: float = GRADCHECK_TOL) -> float:
+    """Assert every relative error of ``scratch.check_gradients`` is ≤ ``tol``, record the worst, return it."""
+    worst = max(errors.values())
+    OBSERVED["gradcheck"] = max(OBSERVED.get("gradcheck", 0.0), worst)
+    assert worst <= tol, errors
+    return worst
+
+
+# --------------------------------------------------------------------------- warnings, random counts
+
+
+def call_recording_warnings(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), [category of each warning raised])``, every warning recorded (filter "always")."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    return result, [w.category for w in caught]
+
+
+def binomial_tolerance(n: int, q: float, z: float = 6.0) -> float:
+    """``z`` standard deviations ``√(n q (1 − q))`` of a Binomial(n, q) count (z = 6: a false alarm ~1e-9)."""
+    return z * float(np.sqrt(n * q * (1.0 - q)))

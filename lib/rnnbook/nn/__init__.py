@@ -1,11 +1,12 @@
 """PyTorch modules written from the book's equations.
 
-``rnnbook.nn.RNNCell`` computes eq-rnn-hidden with plain torch operations and
-has the same parameters as ``torch.nn.RNNCell``, so the two can share a
-``state_dict`` and be compared output for output. (``torch.nn`` itself is
+``RNNCell``, ``LSTMCell`` and ``GRUCell`` compute the book's equations with
+plain torch operations and have the same parameters as their ``torch.nn``
+namesakes, so they can share a ``state_dict`` and be compared output for
+output. ``GRUCell(variant="seed")`` is the GRU of the notes, which torch lacks. (``torch.nn`` itself is
 imported as ``from torch import nn`` inside this package; the names do not clash.)
 """
 
-from rnnbook.nn.cells import RNN, RNNCell
+from rnnbook.nn.cells import RNN, GRUCell, LSTMCell, RNNCell
 
-__all__ = ["RNN", "RNNCell"]
+__all__ = ["GRUCell", "LSTMCell", "RNN", "RNNCell"]

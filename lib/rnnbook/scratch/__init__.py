@@ -1,5 +1,9 @@
 """From-scratch recurrent networks in NumPy: forward, BPTT, gradient checks.
 
+The RNN, the LSTM (gates i, f, g, o) and the GRU (r, z, n; PyTorch's variant
+and the notes') each have step and sequence forward and backward functions;
+dropout (both forms), binary cross-entropy and the metrics of the evaluation
+chapter (``scratch.metrics``) complete what the notes' classifier needs.
 Everything here is NumPy only (no torch import anywhere in this package), and
 every function that computes an equation of the book names its label
 (``eq-rnn-hidden``, ``eq-bptt-delta`` …) in its docstring. Shapes are batch
@@ -15,9 +19,30 @@ from rnnbook.scratch.activations import (
     tanh_derivative,
     tanh_grad_from_output,
 )
+from rnnbook.scratch import metrics
+from rnnbook.scratch.dropout import dropout_backward, dropout_forward, dropout_mask, sequence_dropout_mask
 from rnnbook.scratch.gradcheck import check_gradients, numerical_gradient, relative_error
 from rnnbook.scratch.gradient_flow import clip_grad_norm, jacobian_norm_bound, rnn_state_jacobian
-from rnnbook.scratch.params import GATE_ORDER, GATES, module_kind, params_from_torch, params_to_torch
+from rnnbook.scratch.gru import GRUCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward, negate_update_gate
+from rnnbook.scratch.losses import bce, bce_grad, bce_with_logits, bce_with_logits_grad
+from rnnbook.scratch.lstm import (
+    LSTMCache,
+    lstm_backward,
+    lstm_forward,
+    lstm_hidden_grads,
+    lstm_step_backward,
+    lstm_step_forward,
+)
+from rnnbook.scratch.params import (
+    GATE_ORDER,
+    GATES,
+    NOTES_GATES,
+    module_kind,
+    params_from_concat,
+    params_from_torch,
+    params_to_concat,
+    params_to_torch,
+)
 from rnnbook.scratch.rnn import (
     RNNCache,
     bptt_hidden_grads,
@@ -31,14 +56,37 @@ from rnnbook.scratch.rnn import (
 __all__ = [
     "GATES",
     "GATE_ORDER",
+    "GRUCache",
+    "LSTMCache",
+    "NOTES_GATES",
     "RNNCache",
+    "bce",
+    "bce_grad",
+    "bce_with_logits",
+    "bce_with_logits_grad",
     "bptt_hidden_grads",
     "check_gradients",
     "clip_grad_norm",
+    "dropout_backward",
+    "dropout_forward",
+    "dropout_mask",
+    "gru_backward",
+    "gru_forward",
+    "gru_step_backward",
+    "gru_step_forward",
     "jacobian_norm_bound",
+    "lstm_backward",
+    "lstm_forward",
+    "lstm_hidden_grads",
+    "lstm_step_backward",
+    "lstm_step_forward",
+    "metrics",
     "module_kind",
+    "negate_update_gate",
     "numerical_gradient",
+    "params_from_concat",
     "params_from_torch",
+    "params_to_concat",
     "params_to_torch",
     "relative_error",
     "rnn_backward",
@@ -47,6 +95,7 @@ __all__ = [
     "rnn_state_jacobian",
     "rnn_step_backward",
     "rnn_step_forward",
+    "sequence_dropout_mask",
     "sigmoid",
     "sigmoid_derivative",
     "sigmoid_grad_from_output",

@@ -21,7 +21,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import PARAM_KEYS
+from rnnbook.scratch._validate import PARAM_KEYS, check_params
 
 #: Gate count G of each recurrent family, and the gate order of its rows.
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -128,3 +128,82 @@ def params_to_torch(p: Mapping[str, np.ndarray], module) -> None:
             raise ValueError(f"p[{key!r}] must have shape {tuple(tensor.shape)} to fit this module; got {value.shape}")
         # .data: a plain copy that autograd does not record, like torch.no_grad().
         tensor.data.copy_(tensor.new_tensor(value))
+
+
+# --------------------------------------------------------------------------- the notes' concatenated form
+
+#: The notes' gate names, in PyTorch's row order: LSTM i, f, g (= C̃), o; GRU r, z, n (= h̃).
+NOTES_GATES = {"lstm": ("i", "f", "C", "o"), "gru": ("r", "z", "h")}
+
+
+def params_from_concat(weights: Mapping[str, np.ndarray], biases: Mapping[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:
+    """Convert the notes' one-matrix-per-gate form to PyTorch's stacked layout.
+
+    The notes write each gate as ``W_f · [h_{t-1}, x_t] + b_f`` with ``W_f`` of
+    shape ``(H, H + D)``: the first ``H`` columns multiply ``h_{t-1}``, the
+    last ``D`` multiply ``x_t``. So ``W_hf = W_f[:, :H]`` and ``W_if = W_f[:, H:]``,
+    and PyTorch stacks the gates' rows in its own order.
+
+    Parameters
+    ----------
+    weights : dict gate → ``(H, H + D)`` array; gates ``f, i, C, o`` for an LSTM,
+        ``z, r, h`` for a GRU (the GRU's ``W_h`` multiplies ``[r_t ⊙ h_{t-1}, x_t]``).
+    biases : dict gate → ``(H,)`` array, same keys.
+    kind : ``"lstm"`` or ``"gru"``.
+
+    Returns
+    -------
+    Parameter dict in PyTorch's layout (``G = 4`` or ``3``); the notes' single bias
+    goes to ``bias_ih`` and ``bias_hh`` is zero, which computes the same.
+    """
+    if kind not in NOTES_GATES:
+        raise ValueError(f"kind must be one of {sorted(NOTES_GATES)}; got {kind!r}")
+    gates = NOTES_GATES[kind]
+    for name, d in (("weights", weights), ("biases", biases)):
+        if not isinstance(d, Mapping) or sorted(d) != sorted(gates):
+            got = sorted(d) if isinstance(d, Mapping) else type(d).__name__
+            raise ValueError(f"{name} must be a dict with the {kind.upper()} gates {list(gates)}; got {got}")
+    first = np.asarray(weights[gates[0]])
+    if first.ndim != 2 or first.shape[1] <= first.shape[0]:
+        raise ValueError(f"weights[{gates[0]!r}] must have shape (H, H + D) with D ≥ 1; got {first.shape}")
+    H, D = first.shape[0], first.shape[1] - first.shape[0]
+    W_ih, W_hh, b = [], [], []
+    for g in gates:
+        W = np.asarray(weights[g])
+        if W.shape != (H, H + D):
+            raise ValueError(f"weights[{g!r}] must have shape (H, H + D) = {(H, H + D)}; got {W.shape}")
+        bias = np.asarray(biases[g])
+        if bias.shape != (H,):
+            raise ValueError(f"biases[{g!r}] must have shape (H,) = ({H},); got {bias.shape}")
+        W_hh.append(W[:, :H])  # multiplies h_{t-1} (or r_t ⊙ h_{t-1})
+        W_ih.append(W[:, H:])  # multiplies x_t
+        b.append(bias)
+    dtype = np.result_type(*W_ih, *b, np.float32)
+    bias_ih = np.concatenate(b).astype(dtype)
+    return {
+        "weight_ih": np.concatenate(W_ih).astype(dtype),
+        "weight_hh": np.concatenate(W_hh).astype(dtype),
+        "bias_ih": bias_ih,
+        "bias_hh": np.zeros_like(bias_ih),
+    }
+
+
+def params_to_concat(p: Mapping[str, np.ndarray], kind: str):
+    """The inverse of :func:`params_from_concat`: ``(weights, biases)`` in the notes' form.
+
+    Each gate's matrix is ``[W_h· | W_i·]`` of shape ``(H, H + D)`` and its bias
+    is ``bias_ih + bias_hh``. For a GRU this is exact for the notes' variant
+    (``variant="seed"``), where ``b_hn`` adds to ``b_in``; in PyTorch's variant
+    ``b_hn`` sits inside ``r ⊙ (W_hn h + b_hn)`` and has no place in the notes' form.
+    """
+    if kind not in NOTES_GATES:
+        raise ValueError(f"kind must be one of {sorted(NOTES_GATES)}; got {kind!r}")
+    gates = NOTES_GATES[kind]
+    p, _, H = check_params(p, gates=len(gates), kind=kind.upper())
+    b = p["bias_ih"] + p["bias_hh"]
+    weights, biases = {}, {}
+    for k, g in enumerate(gates):
+        rows = slice(k * H, (k + 1) * H)
+        weights[g] = np.concatenate([p["weight_hh"][rows], p["weight_ih"][rows]], axis=1)
+        biases[g] = b[rows].copy()
+    return weights, biases

@@ -1,4 +1,4 @@
-"""Synthetic experiments: gradient flow through time (and, later, long-memory tasks)."""
+"""Synthetic experiments: gradient flow through time and the adding problem."""
 
 from rnnbook.tasks.gradient_flow import (
     gradient_norms_over_time,
@@ -6,5 +6,15 @@ from rnnbook.tasks.gradient_flow import (
     nonnormal_matrix,
     rnn_params,
 )
+from rnnbook.tasks.long_memory import TRIVIAL_MSE, SequenceRegressor, adding_problem, train_adding
 
-__all__ = ["gradient_norms_over_time", "matrix_with_singular_value", "nonnormal_matrix", "rnn_params"]
+__all__ = [
+    "TRIVIAL_MSE",
+    "SequenceRegressor",
+    "adding_problem",
+    "gradient_norms_over_time",
+    "matrix_with_singular_value",
+    "nonnormal_matrix",
+    "rnn_params",
+    "train_adding",
+]
