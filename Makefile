@@ -20,7 +20,7 @@ MATHJAX         := $(MATHJAX_DIR)/tex-chtml-full.js
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
 
-.PHONY: help install test test-lib test-notebooks book serve clean distclean constraints
+.PHONY: help install test test-lib test-notebooks book pdf test-site bench assignments serve clean distclean constraints
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ $(PY):
 	$(PIP) install -q --upgrade pip
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt | $(PY)
-	$(PIP) install -q -c requirements/constraints.txt -e ".[book,test]"
+	$(PIP) install -q -c requirements/constraints.txt -e ".[book,test,lab]"
 	touch $@
 
 install: $(INSTALLED) $(MATHJAX)  ## Create .venv and install the pinned dependencies and MathJax
@@ -48,7 +48,7 @@ $(MATHJAX): | $(PY)
 test: test-lib test-notebooks  ## Library tests, then every notebook (nbval), each alone in an empty folder
 
 test-lib: $(INSTALLED)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/site
 
 # Each notebook is copied alone into an empty temporary folder and run there,
 # as in a fresh Colab runtime: relative paths into the repository would fail.
@@ -59,6 +59,19 @@ test-notebooks: $(INSTALLED)
 
 book: install  ## Execute the notebooks (cached) and build the site into _build/html; warnings are errors
 	$(VENV)/bin/jupyter-book build . --builder html -n -W --keep-going
+
+pdf: book  ## Print the built site to one PDF, _build/html/rnnbook.pdf (headless Chromium, no TeX)
+	$(PY) scripts/pdf.py --site _build/html --out _build/html/rnnbook.pdf
+
+test-site: pdf  ## Open every built page (and the PDF) in headless Chromium (Debian's chromium) and check them
+	$(PY) -m pytest tests/site
+
+bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side by side; writes _build/bench.json and appendix/_bench_table.md
+	mkdir -p _build
+	$(PY) -m rnnbook.bench --json _build/bench.json --markdown appendix/_bench_table.md
+
+assignments: $(INSTALLED)  ## Write student notebooks (no solutions) to _build/assignments
+	$(PY) scripts/assignments.py --out _build/assignments
 
 serve:  ## Serve _build/html on http://127.0.0.1:$(PORT)
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }

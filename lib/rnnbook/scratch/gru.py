@@ -260,22 +260,21 @@ def gru_backward(d_out, cache: GRUCache, d_h_T=None) -> dict[str, np.ndarray]:
 
     W_hh = p["weight_hh"]
     d_xw = np.empty((N, T, 3 * H), dtype=h.dtype)
-    dW_hh = np.zeros_like(W_hh)
-    db_hh = np.zeros(3 * H, dtype=h.dtype)
+    d_hh = np.empty((N, T, 3 * H), dtype=h.dtype)
     for t in reversed(range(T)):
         h_prev = h[:, t - 1] if t > 0 else cache.h0
-        r_t = cache.r[:, t]
-        d_xw[:, t], d_hh, dh_next = _gru_cell_backward(
-            d_out[:, t] + dh_next, h_prev, r_t, cache.z[:, t], cache.n[:, t], cache.hn[:, t], W_hh, variant
+        d_xw[:, t], d_hh[:, t], dh_next = _gru_cell_backward(
+            d_out[:, t] + dh_next, h_prev, cache.r[:, t], cache.z[:, t], cache.n[:, t], cache.hn[:, t], W_hh, variant
         )
-        dW_hh += _hh_inputs(d_hh, h_prev, r_t, H, variant)
-        db_hh += _hh_bias_grad(d_hh, d_xw[:, t], H, variant)
-    d_xw_flat = d_xw.reshape(N * T, 3 * H)
+    # Hoisted out of the loop, as the input projection is in gru_forward: every weight gradient is a
+    # sum over t of per-step products, so it is one product over all N·T rows.
+    h_prev = np.concatenate([cache.h0[:, None], h[:, :-1]], axis=1)[:, :T].reshape(N * T, H)  # h_{t-1} for every t
+    d_xw_flat, d_hh_flat = d_xw.reshape(N * T, 3 * H), d_hh.reshape(N * T, 3 * H)
     return {
         "weight_ih": d_xw_flat.T @ x.reshape(N * T, D),
-        "weight_hh": dW_hh,
+        "weight_hh": _hh_inputs(d_hh_flat, h_prev, cache.r.reshape(N * T, H), H, variant),
         "bias_ih": d_xw_flat.sum(axis=0),
-        "bias_hh": db_hh,
+        "bias_hh": _hh_bias_grad(d_hh_flat, d_xw_flat, H, variant),
         "x": (d_xw_flat @ p["weight_ih"]).reshape(N, T, D),
         "h0": dh_next,
     }

@@ -17,10 +17,27 @@ all four pre-activations at once.
 
 **Hoisting.** The input term ``W_ih x_t + b`` does not depend on the previous
 state, so :func:`lstm_forward` computes it for every step in *one* matrix
-product before the time loop, and :func:`lstm_backward` likewise computes the
-input-weight gradient and ``dx`` in one product after it. Only the recurrent
-product ``W_hh h_{t-1}`` has to stay inside the loop. Same equations, fewer and
-larger matrix products: the single most effective speed-up of a NumPy RNN.
+product before the time loop. Only the recurrent product ``W_hh h_{t-1}`` has to
+stay inside the loop. Same equations, fewer and larger matrix products.
+
+**The fast sequence functions.** :func:`lstm_forward` and :func:`lstm_backward` compute the
+same equations as the step functions :func:`_lstm_cell` and :func:`_lstm_cell_backward` (which
+read like the equations and serve :func:`lstm_step_forward` / :func:`lstm_step_backward`), but
+arranged for speed (chapter 2, *Making the scratch LSTM fast*):
+
+* column-wise storage, time first: a step works on ``(features, N)`` blocks, e.g. ``W_hh h_{t-1}``
+  is ``W_hh @ h_prev`` with ``h_prev`` of shape ``(H, N)``, as in the book's equations. Then each
+  gate is a block of *rows*, one contiguous piece of memory, and NumPy processes it in one sweep
+  (a block of columns of an ``(N, 4H)`` array is N separate pieces);
+* preallocated arrays written in place (``out=``), no ``np.concatenate`` in the loop, float32 kept;
+* in the backward pass, the three weight gradients are one matrix product per step with the
+  notes' concatenation ``z_t = [h_{t-1}; x_t; 1]``: ``d_a z_tᵀ`` holds ``dW_hh``, ``dW_ih`` and
+  ``db`` side by side, and ``[W_hh | W_ih | b]ᵀ d_a`` gives ``∂L/∂h_{t-1}`` and ``∂L/∂x_t`` at once.
+  (Gathering every step's ``d_a`` for one product after the loop, as hoisting would, needs a
+  transposed copy of all of them, which costs more than it saves at the lab's sizes.)
+
+The batch-first arrays they return (``out``, the cache's ``h``, ``c``, ``gates``, ``tanh_c``) are
+*views* of that storage, as ``nn.LSTM(batch_first=True)``'s output is: right shape, not C-contiguous.
 """
 
 from __future__ import annotations
@@ -45,6 +62,9 @@ class LSTMCache:
     gates : (N, T, 4H) gate activations ``[i, f, g, o]`` after σ / tanh.
     tanh_c : (N, T, H) ``tanh(C_t)``.
     p : the parameter dict, in the computation's dtype.
+    z : (T + 1, H + D + 1, N) or None: the column-wise inputs of every step, ``z[t] = [h_{t-1}; x_t; 1]``
+        (:func:`lstm_forward` writes ``h_t`` into ``z[t + 1]``; ``h`` is a view of it). None: rebuilt
+        from ``h0``, ``h`` and ``x`` when needed.
     """
 
     x: np.ndarray
@@ -55,6 +75,7 @@ class LSTMCache:
     gates: np.ndarray
     tanh_c: np.ndarray
     p: dict
+    z: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- one step
@@ -184,75 +205,127 @@ def lstm_forward(x, state, p: Mapping[str, np.ndarray]):
 
     Returns
     -------
-    out : (N, T, H) hidden states ``h_1 … h_T`` (``nn.LSTM(batch_first=True)``'s output).
+    out : (N, T, H) hidden states ``h_1 … h_T`` (``nn.LSTM(batch_first=True)``'s output). A view
+        of column-wise storage (see the module's docstring): ``np.ascontiguousarray(out)`` if you
+        need a compact copy.
     (h_T, c_T) : (N, H) each.
     cache : :class:`LSTMCache` for :func:`lstm_backward`.
     """
     x, (h0, c0), p = _prepare(x, state, p, x_ndim=3)
     N, T, D = x.shape
     H = p["weight_hh"].shape[1]
-    # Hoisted out of the loop: W_ih x_t + b for every t, in one matrix product.
-    xw = (x.reshape(N * T, D) @ p["weight_ih"].T).reshape(N, T, 4 * H) + (p["bias_ih"] + p["bias_hh"])
-    h = np.empty((N, T, H), dtype=x.dtype)
-    c = np.empty_like(h)
-    tanh_c = np.empty_like(h)
-    gates = np.empty((N, T, 4 * H), dtype=x.dtype)
-    h_prev, c_prev = h0, c0
+    dtype = x.dtype
+    # Column-wise, time first: z[t] = [h_{t-1}; x_t; 1] (the notes' [h_{t-1}, x_t], plus a 1 for the
+    # bias), one column per sequence. The loop writes h_t straight into z[t + 1].
+    z = np.empty((T + 1, H + D + 1, N), dtype=dtype)
+    z[0, :H] = h0.T
+    z[:T, H : H + D] = x.transpose(1, 2, 0)
+    z[T, H : H + D] = 0  # no x_{T+1}
+    z[:, H + D] = 1
+    # Hoisted out of the loop: W_ih x_t + b for every t, as [W_ih | b] [x_t; 1], written straight into
+    # the gates' array, where each step adds W_hh h_{t-1} and squashes the sum in place.
+    W_ih_b = np.concatenate([p["weight_ih"], (p["bias_ih"] + p["bias_hh"])[:, None]], axis=1)
+    gates = np.matmul(W_ih_b, z[:T, H:])  # (T, 4H, N)
+    c = np.empty((T + 1, H, N), dtype=dtype)  # c[t] is C_{t-1}: c[0] = c0
+    c[0] = c0.T
+    tanh_c = np.empty((T, H, N), dtype=dtype)
+    W_hh = p["weight_hh"]
+    hh = np.empty((4 * H, N), dtype=dtype)
+    ig = np.empty((H, N), dtype=dtype)
     for t in range(T):
-        h_prev, c_prev, gates[:, t], tanh_c[:, t] = _lstm_cell(xw[:, t], h_prev, c_prev, p["weight_hh"])
-        h[:, t], c[:, t] = h_prev, c_prev
-    h_T, c_T = (h[:, -1].copy(), c[:, -1].copy()) if T else (h0.copy(), c0.copy())
-    return h, (h_T, c_T), LSTMCache(x=x, h0=h0, c0=c0, h=h, c=c, gates=gates, tanh_c=tanh_c, p=p)
+        a = gates[t]  # W_ih x_t + b for the four gates, rows i, f, g, o
+        a += np.matmul(W_hh, z[t, :H], out=hh)  # + W_hh h_{t-1}: the four pre-activations
+        i_t, f_t, g_t, o_t = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        sigmoid(a[: 2 * H], out=a[: 2 * H])  # eq-lstm-input and eq-lstm-forget: adjacent rows, one call
+        tanh(g_t, out=g_t)  # eq-lstm-candidate
+        sigmoid(o_t, out=o_t)  # eq-lstm-output
+        c_t = np.multiply(f_t, c[t], out=c[t + 1])
+        c_t += np.multiply(i_t, g_t, out=ig)  # eq-lstm-cell
+        np.multiply(o_t, tanh(c_t, out=tanh_c[t]), out=z[t + 1, :H])  # eq-lstm-hidden
+    h_T, c_T = z[T, :H].T.copy(), c[T].T.copy()
+    h = z[1:, :H].transpose(2, 0, 1)  # batch-first views (N, T, ·)
+    cache = LSTMCache(
+        x=x, h0=h0, c0=c0, h=h, c=c[1:].transpose(2, 0, 1), gates=gates.transpose(2, 0, 1),
+        tanh_c=tanh_c.transpose(2, 0, 1), p=p, z=z,
+    )
+    return h, (h_T, c_T), cache
+
+
+def _columns(a):
+    """(N, T, F) → (T, F, N): the column-wise layout; no copy for the views lstm_forward returns."""
+    return np.ascontiguousarray(a.transpose(1, 2, 0))
 
 
 def _lstm_bptt(d_out, cache: LSTMCache, d_h_T=None, d_c_T=None):
-    """Full BPTT; returns the gradients and every total ∂L/∂h_t and ∂L/∂C_t, each (N, T, H)."""
+    """Full BPTT; returns the gradients and every total ∂L/∂h_t and ∂L/∂C_t, each (N, T, H).
+
+    The chain rule of :func:`_lstm_cell_backward`, column-wise and in place (see the module's docstring).
+    """
     if not isinstance(cache, LSTMCache):
         raise ValueError(f"cache must be the LSTMCache returned by lstm_forward; got {type(cache).__name__}")
-    x, h, c, p = cache.x, cache.h, cache.c, cache.p
-    N, T, H = h.shape
-    D = x.shape[2]
+    N, T, H = cache.h.shape
+    D = cache.x.shape[2]
+    dtype = cache.h.dtype
     d_out = as_float_array("d_out", d_out, ndim=3, dims="(N, T, H)")
     check_shape("d_out", d_out, (N, T, H), "(N, T, H)")
-    d_out = d_out.astype(h.dtype, copy=False)
-    dh_next = np.zeros((N, H), dtype=h.dtype)
-    dc_next = np.zeros((N, H), dtype=h.dtype)
+    dh_next = np.zeros((H, N), dtype=dtype)  # ∂L/∂h_t arriving from step t + 1
+    dc_next = np.zeros((H, N), dtype=dtype)  # ∂L/∂C_t arriving from step t + 1
     if d_h_T is not None:
         d_h_T = as_float_array("d_h_T", d_h_T, ndim=2, dims="(N, H)")
         check_shape("d_h_T", d_h_T, (N, H), "(N, H)")
-        dh_next = dh_next + d_h_T.astype(h.dtype)
+        dh_next += d_h_T.T
     if d_c_T is not None:
         d_c_T = as_float_array("d_c_T", d_c_T, ndim=2, dims="(N, H)")
         check_shape("d_c_T", d_c_T, (N, H), "(N, H)")
-        dc_next = dc_next + d_c_T.astype(h.dtype)
-
-    W_hh = p["weight_hh"]
-    d_a = np.empty((N, T, 4 * H), dtype=h.dtype)
-    delta_h = np.empty_like(h)  # total ∂L/∂h_t
-    delta_c = np.empty_like(h)  # total ∂L/∂C_t
-    dW_hh = np.zeros_like(W_hh)
+        dc_next += d_c_T.T
+    d_out = _columns(d_out.astype(dtype, copy=False))  # (T, H, N)
+    gates, c, tanh_c = (_columns(a) for a in (cache.gates, cache.c, cache.tanh_c))
+    z = cache.z
+    if z is None:  # a cache not made by lstm_forward: rebuild [h_{t-1}; x_t; 1]
+        z = np.ones((T + 1, H + D + 1, N), dtype=dtype)
+        z[0, :H], z[1:, :H] = cache.h0.T, _columns(cache.h)
+        z[:T, H : H + D], z[T, H : H + D] = _columns(cache.x), 0
+    p = cache.p
+    # [W_hh | W_ih | b]ᵀ maps d_a to the gradients at z[t] = [h_{t-1}; x_t; 1] in one product (stored
+    # transposed, C-contiguous: a little faster than the transposed view).
+    W_cat_T = np.ascontiguousarray(np.concatenate([p["weight_hh"], p["weight_ih"], (p["bias_ih"] + p["bias_hh"])[:, None]], axis=1).T)
+    dW_cat = np.zeros((4 * H, H + D + 1), dtype=dtype)  # [dW_hh | dW_ih | db], summed over t
+    dz = np.empty((T, H + D + 1, N), dtype=dtype)  # ∂L/∂z[t]: rows :H are ∂L/∂h_{t-1}, rows H:H+D ∂L/∂x_t
+    delta_h = np.empty((T, H, N), dtype=dtype)  # total ∂L/∂h_t
+    delta_c = np.empty((T, H, N), dtype=dtype)  # total ∂L/∂C_t
+    d_a = np.empty((4 * H, N), dtype=dtype)  # ∂L/∂(pre-activations) of one step, rows i, f, g, o
+    d_if, d_i, d_f, d_g, d_o = d_a[: 2 * H], d_a[:H], d_a[H : 2 * H], d_a[2 * H : 3 * H], d_a[3 * H :]
+    work = np.empty((2 * H, N), dtype=dtype)  # room for the activations' derivatives
+    c0 = cache.c0.T
     for t in reversed(range(T)):
-        h_prev = h[:, t - 1] if t > 0 else cache.h0
-        c_prev = c[:, t - 1] if t > 0 else cache.c0
-        delta_h[:, t] = d_out[:, t] + dh_next
-        o_t, tanh_c = cache.gates[:, t, 3 * H :], cache.tanh_c[:, t]
-        delta_c[:, t] = dc_next + delta_h[:, t] * o_t * (1 - tanh_c * tanh_c)  # from C_{t+1} and from h_t
-        d_a[:, t], dc_next = _lstm_cell_backward(delta_h[:, t], dc_next, cache.gates[:, t], c_prev, cache.tanh_c[:, t])
-        dW_hh += d_a[:, t].T @ h_prev
-        dh_next = d_a[:, t] @ W_hh
-    # Hoisted out of the loop, mirroring the forward pass: one product each.
-    d_a_flat = d_a.reshape(N * T, 4 * H)
-    db = d_a_flat.sum(axis=0)
+        if_t, i_t, f_t, g_t, o_t = gates[t, : 2 * H], *(gates[t, k * H : (k + 1) * H] for k in range(4))
+        c_prev = c[t - 1] if t else c0
+        dh = np.add(d_out[t], dh_next, out=delta_h[t])  # ∂L/∂h_t: from its own loss and from step t + 1
+        dc = np.multiply(dh, o_t, out=delta_c[t])  # ∂L/∂C_t: through h_t = o_t ⊙ tanh(C_t) ...
+        dc *= np.subtract(1, np.square(tanh_c[t], out=work[:H]), out=work[:H])  # ... tanh' = 1 − tanh²(C_t) ...
+        dc += dc_next  # ... and from C_{t+1}
+        np.multiply(dc, g_t, out=d_i)  # ∂L/∂i_t = dc ⊙ C̃_t
+        np.multiply(dc, c_prev, out=d_f)  # ∂L/∂f_t = dc ⊙ C_{t-1}
+        d_if *= np.multiply(if_t, np.subtract(1, if_t, out=work), out=work)  # σ' = s (1 − s), i and f at once
+        np.multiply(dc, i_t, out=d_g)  # ∂L/∂C̃_t = dc ⊙ i_t
+        d_g *= np.subtract(1, np.square(g_t, out=work[:H]), out=work[:H])  # tanh' = 1 − C̃_t²
+        np.multiply(dh, tanh_c[t], out=d_o)  # ∂L/∂o_t = dh ⊙ tanh(C_t)
+        d_o *= np.multiply(o_t, np.subtract(1, o_t, out=work[:H]), out=work[:H])  # σ'
+        np.multiply(dc, f_t, out=dc_next)  # eq-lstm-cell-grad: ∂C_t/∂C_{t-1} = diag(f_t)
+        np.matmul(W_cat_T, d_a, out=dz[t])  # ∂L/∂h_{t-1} and ∂L/∂x_t in one product
+        dh_next = dz[t, :H]
+        dW_cat += d_a @ z[t].T  # [dW_hh | dW_ih | db] += d_a [h_{t-1}; x_t; 1]ᵀ
+    db = dW_cat[:, H + D].copy()
     grads = {
-        "weight_ih": d_a_flat.T @ x.reshape(N * T, D),
-        "weight_hh": dW_hh,
+        "weight_ih": dW_cat[:, H : H + D].copy(),
+        "weight_hh": dW_cat[:, :H].copy(),
         "bias_ih": db,
         "bias_hh": db.copy(),
-        "x": (d_a_flat @ p["weight_ih"]).reshape(N, T, D),
-        "h0": dh_next,
-        "c0": dc_next,
+        "x": np.ascontiguousarray(dz[:, H : H + D].transpose(2, 0, 1)),
+        "h0": np.ascontiguousarray(dh_next.T),
+        "c0": np.ascontiguousarray(dc_next.T),
     }
-    return grads, delta_h, delta_c
+    return grads, delta_h.transpose(2, 0, 1), delta_c.transpose(2, 0, 1)
 
 
 def lstm_backward(d_out, cache: LSTMCache, d_h_T=None, d_c_T=None) -> dict[str, np.ndarray]:
