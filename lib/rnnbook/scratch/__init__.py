@@ -4,6 +4,8 @@ The RNN, the LSTM (gates i, f, g, o) and the GRU (r, z, n; PyTorch's variant
 and the notes') each have step and sequence forward and backward functions;
 dropout (both forms), binary cross-entropy and the metrics of the evaluation
 chapter (``scratch.metrics``) complete what the notes' classifier needs.
+That classifier itself, NumPy from end to end, is :class:`NumpyLSTMClassifier`, trained by
+:func:`train_numpy_classifier` with :class:`optim.Adam` (equal to ``torch.optim.Adam``).
 Everything here is NumPy only (no torch import anywhere in this package), and
 every function that computes an equation of the book names its label
 (``eq-rnn-hidden``, ``eq-bptt-delta`` …) in its docstring. Shapes are batch
@@ -20,6 +22,14 @@ from rnnbook.scratch.activations import (
     tanh_grad_from_output,
 )
 from rnnbook.scratch import metrics
+from rnnbook.scratch import optim
+from rnnbook.scratch.classifier import (
+    NumpyLSTMClassifier,
+    embedding_backward,
+    embedding_forward,
+    length_batches,
+    train_numpy_classifier,
+)
 from rnnbook.scratch.dropout import dropout_backward, dropout_forward, dropout_mask, sequence_dropout_mask
 from rnnbook.scratch.gradcheck import check_gradients, numerical_gradient, relative_error
 from rnnbook.scratch.gradient_flow import clip_grad_norm, jacobian_norm_bound, rnn_state_jacobian
@@ -33,6 +43,7 @@ from rnnbook.scratch.lstm import (
     lstm_step_backward,
     lstm_step_forward,
 )
+from rnnbook.scratch.optim import SGD, Adam
 from rnnbook.scratch.params import (
     GATE_ORDER,
     GATES,
@@ -54,12 +65,15 @@ from rnnbook.scratch.rnn import (
 )
 
 __all__ = [
+    "Adam",
     "GATES",
     "GATE_ORDER",
     "GRUCache",
     "LSTMCache",
     "NOTES_GATES",
+    "NumpyLSTMClassifier",
     "RNNCache",
+    "SGD",
     "bce",
     "bce_grad",
     "bce_with_logits",
@@ -70,11 +84,14 @@ __all__ = [
     "dropout_backward",
     "dropout_forward",
     "dropout_mask",
+    "embedding_backward",
+    "embedding_forward",
     "gru_backward",
     "gru_forward",
     "gru_step_backward",
     "gru_step_forward",
     "jacobian_norm_bound",
+    "length_batches",
     "lstm_backward",
     "lstm_forward",
     "lstm_hidden_grads",
@@ -84,6 +101,7 @@ __all__ = [
     "module_kind",
     "negate_update_gate",
     "numerical_gradient",
+    "optim",
     "params_from_concat",
     "params_from_torch",
     "params_to_concat",
@@ -102,4 +120,5 @@ __all__ = [
     "tanh",
     "tanh_derivative",
     "tanh_grad_from_output",
+    "train_numpy_classifier",
 ]
