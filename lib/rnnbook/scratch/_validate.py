@@ -79,3 +79,33 @@ def check_params(p: Mapping[str, np.ndarray], gates: int, kind: str) -> tuple[di
 def result_dtype(*arrays: np.ndarray) -> np.dtype:
     """The floating dtype of a computation on ``arrays``: float32 in, float32 out."""
     return np.result_type(*arrays)
+
+
+def prepare_inputs(x, states: Mapping[str, object], p: Mapping[str, np.ndarray], *, gates: int, kind: str,
+                   x_ndim: int, x_name: str = "x") -> tuple[np.ndarray, list[np.ndarray], dict]:
+    """Check and convert the inputs of a step (``x_ndim = 2``) or sequence (``x_ndim = 3``) function.
+
+    ``states`` maps each state's name (``"h0"``, or ``"h_prev"`` and ``"c_prev"``…) to an (N, H) array
+    or None (zeros). Returns ``x``, the states in the order given and the parameters, all in one
+    floating dtype (:func:`result_dtype`), so float32 in gives float32 out.
+    """
+    dims = "(N, T, D)" if x_ndim == 3 else "(N, D)"
+    x = as_float_array(x_name, x, ndim=x_ndim, dims=dims)
+    p, D, H = check_params(p, gates=gates, kind=kind)
+    N = x.shape[0]
+    if x.shape[-1] != D:
+        raise ValueError(
+            f"{x_name} must have D = {D} features in its last axis, as p['weight_ih'] {p['weight_ih'].shape} expects; "
+            f"got {x_name} of shape {x.shape}"
+        )
+    arrays = []
+    for name, s in states.items():
+        if s is None:
+            s = np.zeros((N, H), dtype=x.dtype)
+        else:
+            s = as_float_array(name, s, ndim=2, dims="(N, H)")
+            check_shape(name, s, (N, H), "(N, H)")
+        arrays.append(s)
+    dtype = result_dtype(x, *arrays, *p.values())
+    p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
+    return x.astype(dtype, copy=False), [a.astype(dtype, copy=False) for a in arrays], p

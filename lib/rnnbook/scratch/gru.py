@@ -32,7 +32,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, check_params, check_shape, result_dtype
+from rnnbook.scratch._validate import as_float_array, check_params, check_shape, prepare_inputs
 from rnnbook.scratch.activations import sigmoid, tanh
 
 VARIANTS = ("torch", "seed")
@@ -123,23 +123,8 @@ def _gru_cell_backward(dh_t, h_prev, r_t, z_t, n_t, hn_t, W_hh, variant):
 
 
 def _prepare(x, h0, p, *, x_ndim, x_name="x", h_name="h0"):
-    dims = "(N, T, D)" if x_ndim == 3 else "(N, D)"
-    x = as_float_array(x_name, x, ndim=x_ndim, dims=dims)
-    p, D, H = check_params(p, gates=3, kind="GRU")
-    N = x.shape[0]
-    if x.shape[-1] != D:
-        raise ValueError(
-            f"{x_name} must have D = {D} features in its last axis, as p['weight_ih'] {p['weight_ih'].shape} expects; "
-            f"got {x_name} of shape {x.shape}"
-        )
-    if h0 is None:
-        h0 = np.zeros((N, H), dtype=x.dtype)
-    else:
-        h0 = as_float_array(h_name, h0, ndim=2, dims="(N, H)")
-        check_shape(h_name, h0, (N, H), "(N, H)")
-    dtype = result_dtype(x, h0, *p.values())
-    p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
-    return x.astype(dtype, copy=False), h0.astype(dtype, copy=False), p
+    x, (h0,), p = prepare_inputs(x, {h_name: h0}, p, gates=3, kind="GRU", x_ndim=x_ndim, x_name=x_name)
+    return x, h0, p
 
 
 def _hh_inputs(d_hh, h_prev, r_t, H, variant):

@@ -47,7 +47,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, check_params, check_shape, result_dtype
+from rnnbook.scratch._validate import as_float_array, check_shape, prepare_inputs
 from rnnbook.scratch.activations import sigmoid, tanh
 
 
@@ -110,30 +110,12 @@ def _lstm_cell_backward(dh_t, dc_t, gates, c_prev, tanh_c):
 
 
 def _prepare(x, state, p, *, x_ndim, x_name="x", state_names=("h0", "c0")):
-    dims = "(N, T, D)" if x_ndim == 3 else "(N, D)"
-    x = as_float_array(x_name, x, ndim=x_ndim, dims=dims)
-    p, D, H = check_params(p, gates=4, kind="LSTM")
-    N = x.shape[0]
-    if x.shape[-1] != D:
-        raise ValueError(
-            f"{x_name} must have D = {D} features in its last axis, as p['weight_ih'] {p['weight_ih'].shape} expects; "
-            f"got {x_name} of shape {x.shape}"
-        )
     if state is None:
         state = (None, None)
     if not isinstance(state, (tuple, list)) or len(state) != 2:
         raise ValueError(f"the state must be a pair ({state_names[0]}, {state_names[1]}) of (N, H) arrays or None; got {type(state).__name__}")
-    arrays = []
-    for name, s in zip(state_names, state):
-        if s is None:
-            s = np.zeros((N, H), dtype=x.dtype)
-        else:
-            s = as_float_array(name, s, ndim=2, dims="(N, H)")
-            check_shape(name, s, (N, H), "(N, H)")
-        arrays.append(s)
-    dtype = result_dtype(x, *arrays, *p.values())
-    p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
-    return x.astype(dtype, copy=False), [a.astype(dtype, copy=False) for a in arrays], p
+    x, states, p = prepare_inputs(x, dict(zip(state_names, state)), p, gates=4, kind="LSTM", x_ndim=x_ndim, x_name=x_name)
+    return x, states, p
 
 
 def lstm_step_forward(x_t, state, p: Mapping[str, np.ndarray]):

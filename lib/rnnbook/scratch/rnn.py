@@ -23,7 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, check_params, check_shape, result_dtype
+from rnnbook.scratch._validate import as_float_array, check_shape, prepare_inputs
 from rnnbook.scratch.activations import sigmoid, tanh, tanh_grad_from_output
 
 
@@ -66,23 +66,8 @@ def _step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
 
 
 def _prepare(x, h0, p, *, x_ndim, x_name="x", h_name="h0"):
-    dims = "(N, T, D)" if x_ndim == 3 else "(N, D)"
-    x = as_float_array(x_name, x, ndim=x_ndim, dims=dims)
-    p, D, H = check_params(p, gates=1, kind="RNN")
-    N = x.shape[0]
-    if x.shape[-1] != D:
-        raise ValueError(
-            f"{x_name} must have D = {D} features in its last axis, as p['weight_ih'] {p['weight_ih'].shape} expects; "
-            f"got {x_name} of shape {x.shape}"
-        )
-    if h0 is None:
-        h0 = np.zeros((N, H), dtype=x.dtype)
-    else:
-        h0 = as_float_array(h_name, h0, ndim=2, dims="(N, H)")
-        check_shape(h_name, h0, (N, H), "(N, H)")
-    dtype = result_dtype(x, h0, *p.values())
-    p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
-    return x.astype(dtype, copy=False), h0.astype(dtype, copy=False), p
+    x, (h0,), p = prepare_inputs(x, {h_name: h0}, p, gates=1, kind="RNN", x_ndim=x_ndim, x_name=x_name)
+    return x, h0, p
 
 
 def rnn_step_forward(x_t, h_prev, p: Mapping[str, np.ndarray]):
