@@ -20,7 +20,7 @@ MATHJAX         := $(MATHJAX_DIR)/tex-chtml-full.js
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
 
-.PHONY: help install test test-lib test-notebooks book pdf test-site bench assignments serve clean distclean constraints
+.PHONY: help install test test-lib test-notebooks book pdf test-site bench lab-results assignments serve clean distclean constraints
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -69,6 +69,10 @@ test-site: pdf  ## Open every built page (and the PDF) in headless Chromium (Deb
 bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side by side; writes _build/bench.json and appendix/_bench_table.md
 	mkdir -p _build
 	$(PY) -m rnnbook.bench --json _build/bench.json --markdown appendix/_bench_table.md
+
+lab-results: $(INSTALLED)  ## Train every model of the lab on 3 seeds; writes _build/lab-results.json and appendix/_lab_table.md
+	mkdir -p _build
+	$(PY) scripts/lab_results.py --seeds 0 1 2 --json _build/lab-results.json --markdown appendix/_lab_table.md
 
 assignments: $(INSTALLED)  ## Write student notebooks (no solutions) to _build/assignments
 	$(PY) scripts/assignments.py --out _build/assignments

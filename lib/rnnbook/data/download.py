@@ -29,7 +29,6 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from tqdm.auto import tqdm
 
 __all__ = [
     "CACHE_ENV_VAR",
@@ -221,6 +220,10 @@ def download(
             except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
                 reason = getattr(e, "reason", e)
                 raise DownloadError(_no_network_message(url, dest, sha256, reason)) from e
+            # Imported here: tqdm.auto picks the notebook widget in Jupyter (Colab has it) and
+            # warns at import where ipywidgets is missing, so only a real download should import it.
+            from tqdm.auto import tqdm
+
             with response:
                 length = response.headers.get("Content-Length")
                 expected_bytes = int(length) if length and length.isdigit() else size

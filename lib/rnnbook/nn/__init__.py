@@ -8,5 +8,6 @@ imported as ``from torch import nn`` inside this package; the names do not clash
 """
 
 from rnnbook.nn.cells import RNN, GRUCell, LSTMCell, RNNCell
+from rnnbook.nn.classifier import SentimentClassifier  # noqa: F401  (the sentiment lab's model)
 
 __all__ = ["GRUCell", "LSTMCell", "RNN", "RNNCell"]

@@ -1,0 +1,131 @@
+"""The command ``python -m rnnbook.sentiment``: the JSON it promises, on a tiny fixture dataset."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import rnnbook.sentiment as sentiment
+
+POS = ["great", "thanks", "love", "awesome", "best", ":)"]
+NEG = ["delayed", "lost", "worst", "cancelled", "rude", ":("]
+FILL = ["@united", "flight", "crew", "bag", "gate", "seat", "today", "the", "my", "was", "!"]
+
+
+def _split(n, seed):
+    rng = np.random.default_rng(seed)
+    y = np.array([i % 2 for i in range(n)], dtype=np.int64)
+    texts = []
+    for label in y:
+        words = list(rng.choice(FILL, rng.integers(2, 7))) + [rng.choice(POS if label else NEG)]
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+    return SimpleNamespace(texts=texts, labels=y, topics=["United"] * n)
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """Replace the real data loader (10k tweets) by 60 / 20 / 20 synthetic ones."""
+    calls = []
+
+    def fake_load(name, seed, *, data_dir=None, progress=True):
+        calls.append((name, seed))
+        return SimpleNamespace(train=_split(60, 1), val=_split(20, 2), test=_split(20, 3))
+
+    monkeypatch.setattr(sentiment, "load_dataset", fake_load)
+    return calls
+
+
+PROMISED = {"accuracy", "precision", "recall", "f1", "roc_auc", "train_seconds", "n_params", "n_train", "n_val",
+            "n_test", "model", "dataset", "seed", "hparams", "history"}
+
+
+@pytest.mark.parametrize("model", ["gru", "tfidf-lr"])
+def test_command_writes_the_promised_json(tiny, tmp_path, model, capsys):
+    path = tmp_path / "out" / f"{model}.json"
+    args = ["--model", model, "--seed", "3", "--json", str(path), "--quiet"]
+    if model != "tfidf-lr":
+        args += ["--epochs", "2", "--threads", "1"]
+    sentiment.main(args)
+    res = json.loads(path.read_text())
+    assert PROMISED <= res.keys()
+    assert tiny == [("airline", 3)]
+    assert (res["model"], res["dataset"], res["seed"]) == (model, "airline", 3)
+    assert (res["n_train"], res["n_val"], res["n_test"]) == (60, 20, 20)
+    for k in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+        assert 0.0 <= res[k] <= 1.0
+    assert res["train_seconds"] > 0 and res["n_params"] > 0
+    assert res["hparams"] == json.loads(json.dumps(sentiment.hparams(model, **(
+        {"epochs": 2} if model != "tfidf-lr" else {}))))
+    if model == "gru":
+        assert 1 <= len(res["history"]) <= 2
+        assert {"epoch", "train_loss", "val_loss", "val_auc", "val_accuracy", "seconds"} <= res["history"][0].keys()
+        assert res["hparams"]["cell"] == "gru"
+    else:
+        assert res["C"] in sentiment.HPARAMS["tfidf-lr"]["C_grid"]
+    out = capsys.readouterr().out
+    assert "ROC-AUC" in out and model in out
+
+
+def test_limit_keeps_the_first_texts_of_each_split(tiny, tmp_path):
+    res = sentiment.main(["--model", "tfidf-lr", "--limit", "10", "--json", str(tmp_path / "r.json"), "--quiet"])
+    assert (res["n_train"], res["n_val"], res["n_test"]) == (10, 10, 10)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # one epoch on 60 texts may predict no positive at all
+def test_numpy_lstm_runs_through_the_command(tiny, tmp_path):
+    pytest.importorskip("rnnbook.scratch.classifier")
+    res = sentiment.main(["--model", "numpy-lstm", "--epochs", "1", "--json", str(tmp_path / "n.json"), "--quiet"])
+    assert res["model"] == "numpy-lstm" and len(res["history"]) == 1 and res["n_params"] > 0
+
+
+def test_the_lab_trains_the_same_hyper_parameters_as_the_command():
+    # One dict of defaults, shared by the three cells: the lab compares cells, not tuning.
+    cells = {m: {k: v for k, v in sentiment.HPARAMS[m].items() if k != "cell"} for m in ("rnn", "lstm", "gru")}
+    assert cells["rnn"] == cells["lstm"] == cells["gru"]
+    assert [sentiment.HPARAMS[m]["cell"] for m in ("rnn", "lstm", "gru")] == ["rnn", "lstm", "gru"]
+    before = sentiment.HPARAMS["lstm"]["epochs"]
+    assert sentiment.hparams("lstm", epochs=before + 1)["epochs"] == before + 1
+    assert sentiment.HPARAMS["lstm"]["epochs"] == before  # overrides never change the shared defaults
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--model", "cnn"], "invalid choice: 'cnn'"),
+        (["--model", "lstm", "--dataset", "mnist"], "invalid choice: 'mnist'"),
+        (["--model", "lstm", "--seed", "-1"], "expected an integer ≥ 0, got -1"),
+        (["--model", "lstm", "--epochs", "0"], "expected an integer ≥ 1, got 0"),
+        (["--model", "lstm", "--limit", "x"], "expected an integer ≥ 1, got 'x'"),
+        ([], "the following arguments are required: --model"),
+    ],
+)
+def test_bad_arguments_are_argparse_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        sentiment.main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_hyper_parameters_and_data_raise_value_errors():
+    with pytest.raises(ValueError, match=r"unknown hyper-parameter\(s\) for 'lstm': \['epoch'\]"):
+        sentiment.hparams("lstm", epoch=3)
+    with pytest.raises(ValueError, match="model must be one of"):
+        sentiment.hparams("transformer")
+    with pytest.raises(ValueError, match="no .test"):
+        sentiment.run("lstm", SimpleNamespace(train=None, val=None))
+    with pytest.raises(ValueError, match="embed_init"):
+        sentiment.run("lstm", SimpleNamespace(train=_split(10, 0), val=_split(10, 1), test=_split(10, 2)),
+                      embed_init="glove", progress=False)
+
+
+def test_module_runs_as_a_command():
+    out = subprocess.run([sys.executable, "-m", "rnnbook.sentiment", "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0
+    assert "--model {rnn,lstm,gru,numpy-lstm,tfidf-lr}" in out.stdout and "--json PATH" in out.stdout
