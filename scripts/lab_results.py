@@ -68,7 +68,7 @@ def goal(table: dict[str, dict]) -> dict:
 
 def format_markdown(table: dict[str, dict], verdict: dict, facts: dict) -> str:
     """The table as a Markdown include for the book (appendix/_lab_table.md)."""
-    def pm(pair, digits=3):
+    def pm(pair, digits=4):
         return f"{pair[0]:.{digits}f} ± {pair[1]:.{digits}f}"
 
     seeds = ", ".join(str(s) for s in facts["seeds"])
@@ -91,9 +91,9 @@ def format_markdown(table: dict[str, dict], verdict: dict, facts: dict) -> str:
     lines += [
         "",
         f"Goal: the best recurrent model (by mean test ROC-AUC: **{verdict['best']}**) at least as good as the "
-        f"baseline in ROC-AUC ({best['roc_auc'][0]:.3f} against {base['roc_auc'][0]:.3f}: "
+        f"baseline in ROC-AUC ({best['roc_auc'][0]:.4f} against {base['roc_auc'][0]:.4f}: "
         f"{'met' if verdict['auc_ok'] else 'not met'}), its accuracy at most one point below "
-        f"({best['accuracy'][0]:.3f} against {base['accuracy'][0]:.3f}: "
+        f"({best['accuracy'][0]:.4f} against {base['accuracy'][0]:.4f}: "
         f"{'met' if verdict['accuracy_ok'] else 'not met'}), and every torch model trained in "
         f"{TORCH_SECONDS_GOAL:.0f} s or less ({'met' if verdict['time_ok'] else 'not met: ' + ', '.join(verdict['slow'])}).",
         "",
@@ -114,7 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=None, help="default: every model of rnnbook.sentiment")
     parser.add_argument("--json", type=Path, help="write every run and the table there")
     parser.add_argument("--markdown", type=Path, help="write the table as a Markdown include")
+    parser.add_argument("--from-json", type=Path, help="do not train: render the runs of an earlier --json file")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        table = aggregate(saved["runs"])
+        if args.markdown:
+            args.markdown.write_text(format_markdown(table, goal(table), saved["facts"]))
+        return 0
 
     from rnnbook.data import load_sentiment
     from rnnbook.sentiment import MODELS, run

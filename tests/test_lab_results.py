@@ -53,8 +53,8 @@ def test_markdown_names_the_best_model_and_the_verdict():
     facts = {"date": "2026-11-22", "cpus": 2, "load_before": "1.00", "load_after": "1.10", "seeds": [0, 1],
              "minutes": 3.0, "n_train": 7951, "n_val": 1704, "n_test": 1704}
     text = lab_results.format_markdown(table, lab_results.goal(table), facts)
-    assert "| **lstm** | 0.920 ± 0.000 |" in text
-    assert "0.975 against 0.970: met" in text and "7,951" in text
+    assert "| **lstm** | 0.9200 ± 0.0000 |" in text
+    assert "0.9750 against 0.9700: met" in text and "7,951" in text
 
 
 def test_bad_input_is_refused_by_name():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnbook.text import PAD, UNK, TweetTokenizer, Vocabulary, tokenize
+from rnnbook.text import PAD, UNK, TweetTokenizer, Vocabulary, ppmi_embeddings, tokenize
 
 
 @pytest.mark.parametrize(
@@ -106,3 +106,34 @@ def test_encode_decode_round_trip():
 def test_bad_arguments_name_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_ppmi_embeddings_put_words_of_shared_contexts_together():
+    # "delayed" and "cancelled" occur in the same contexts, never together; "thanks" elsewhere.
+    texts = (["my flight was delayed again today"] * 5 + ["my flight was cancelled again today"] * 5
+             + ["thanks for the great crew"] * 5 + ["thanks for the kind crew"] * 5)
+    v = Vocabulary.build(texts)
+    ids, lengths = v.encode(texts)
+    E = ppmi_embeddings(ids, lengths, len(v), 4, window=2)
+    assert E.shape == (len(v), 4) and E.dtype == np.float32
+    assert np.all(E[0] == 0)  # <pad>
+    assert np.array_equal(E, ppmi_embeddings(ids, lengths, len(v), 4, window=2))  # deterministic
+
+    def cos(a, b):
+        x, y = E[v.stoi[a]], E[v.stoi[b]]
+        return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y)))
+
+    assert cos("delayed", "cancelled") > 0.9
+    assert cos("delayed", "cancelled") > cos("delayed", "great") + 0.5
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"dim": 0}, "dim"), ({"dim": 99}, "dim"), ({"window": 0}, "window"), ({"vocab_size": 4, "dim": 1}, "ids must lie in")],
+)
+def test_ppmi_embeddings_bad_arguments(kwargs, name):
+    v = Vocabulary.build(TRAIN)
+    ids, lengths = v.encode(TRAIN)
+    args = {"vocab_size": len(v), "dim": 2} | kwargs
+    with pytest.raises(ValueError, match=name):
+        ppmi_embeddings(ids, lengths, **args)

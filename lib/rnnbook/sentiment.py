@@ -17,7 +17,20 @@ notebook and the command train the same thing::
     result.metrics, result.history, result.model, result.vocab
 
 Every choice in :data:`HPARAMS` was made on the validation split of the airline data
-(seed 0, then checked on seeds 1 and 2); the test split is only read to report.
+(seeds 0 and 1); the test split is only read to report. What moved the validation ROC-AUC of
+the BiLSTM (TF-IDF + LR: 0.962 and 0.961 on the same splits):
+
+* starting the embedding from PPMI-SVD vectors of the training texts
+  (:func:`rnnbook.text.ppmi_embeddings`): 0.950 → 0.967 on seed 0, the one big step. Adding
+  11k unlabeled tweets of the corpus's other topics to the counts made it worse (0.962);
+* pooling: ``"last+mean+max"`` 0.967 > ``"mean+max"`` 0.965 > ``"last"`` (seeds 0 and 1);
+* embedding (spatial) dropout 0.2: +0.002 over 0 (0.1: +0.000, 0.3: same AUC, lower accuracy);
+* no gain from: a larger embedding (100) or a smaller state (32), min_freq 1 (−0.003) or 3,
+  batch 128, lr 5e-3, a linear learning-rate decay, dropout 0.5, weight decay 1e-2, a
+  ``<hashtag>`` marker token, a PPMI window of 2 (−0.003).
+
+On the test split (seeds 0–2, two threads) the BiLSTM reaches ROC-AUC 0.973 ± 0.003 and
+accuracy 0.932, TF-IDF + LR 0.972 ± 0.002 and 0.930, in about 25 s of training.
 """
 
 from __future__ import annotations
@@ -27,7 +40,6 @@ import copy
 import json
 import math
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +64,9 @@ _TORCH = {
     "hidden_size": 64,
     "bidirectional": True,
     "num_layers": 1,
-    "pooling": "mean+max",
+    "pooling": "last+mean+max",
     "dropout": 0.3,
-    "embed_dropout": 0.0,
+    "embed_dropout": 0.2,
     "epochs": 8,
     "batch_size": 64,
     "lr": 3e-3,
@@ -70,8 +82,11 @@ HPARAMS: dict[str, dict[str, Any]] = {
     "lstm": {**_TORCH, "cell": "lstm"},
     "gru": {**_TORCH, "cell": "gru"},
     "numpy-lstm": {
-        "min_freq": 2, "max_len": 64, "embed_init": "ppmi", "ppmi_window": 4, "embed_dim": 64, "hidden_size": 64, "pooling": "last",
-        "dropout": 0.3, "epochs": 6, "batch_size": 64, "lr": 3e-3, "weight_decay": 0.0,
+        # The from-scratch twin: one direction, the final state (the notes' model); the same
+        # vocabulary and starting embedding as the torch models. "last" beat "mean" on validation
+        # (0.958 vs 0.952 and 0.959 vs 0.958 on seeds 0 and 1).
+        "min_freq": 2, "max_len": 64, "embed_init": "ppmi", "ppmi_window": 4, "embed_dim": 64, "hidden_size": 64,
+        "pooling": "last", "dropout": 0.3, "epochs": 8, "batch_size": 64, "lr": 3e-3, "weight_decay": 0.0,
         "clip": 1.0, "patience": 2,
     },
     "tfidf-lr": {"ngram_range": (1, 2), "min_df": 1, "C_grid": C_GRID},
@@ -144,7 +159,8 @@ def _ppmi_table(vocab: Vocabulary, train, hp) -> np.ndarray:
     # A tiny vocabulary (tests, --limit) has fewer than embed_dim dimensions to give: zero the rest.
     k = min(hp["embed_dim"], len(vocab) - 2)
     table = np.zeros((len(vocab), hp["embed_dim"]), dtype=np.float32)
-    table[:, :k] = ppmi_embeddings(train[0], train[1], len(vocab), k, window=hp["ppmi_window"])
+    if k >= 1 and train[1].max() >= 2:  # something to count: two words and one pair at least
+        table[:, :k] = ppmi_embeddings(train[0], train[1], len(vocab), k, window=hp["ppmi_window"])
     return table
 
 

@@ -61,7 +61,15 @@ class SentimentClassifier(nn.Module):
         ``"last"``: the final state of each direction (for the backward direction, its state
         after reading the first token), ``"max"`` / ``"mean"``: max / mean of the outputs over
         the real time steps (the padding is masked out). Several joined by ``"+"``
-        (``"last+max"``) are concatenated: F = (number of parts) · D · H.
+        (``"last+max"``) are concatenated, always in the order last, max, mean:
+        F = (number of parts) · D · H. The default, ``"last+mean+max"``, had the best validation
+        ROC-AUC on the airline tweets with the lab's BiLSTM (0.967 against 0.965 for
+        ``"mean+max"``, mean of two seeds; in an earlier, untuned setting ``"last"`` alone scored
+        0.952 against 0.958 for ``"mean+max"``): the max picks out the one strong word ("worst",
+        "thanks") wherever it is, the mean summarises the whole text, the final states its two ends.
+
+    The defaults are those of the lab (:data:`rnnbook.sentiment.HPARAMS`), tuned on the
+    validation split of the airline tweets.
 
     Shapes
     ------
@@ -70,7 +78,7 @@ class SentimentClassifier(nn.Module):
 
     def __init__(self, vocab_size: int, embed_dim: int = 64, hidden_size: int = 64, *,
                  cell: str = "lstm", bidirectional: bool = True, num_layers: int = 1,
-                 dropout: float = 0.3, embed_dropout: float = 0.0, pooling: str = "last+max") -> None:
+                 dropout: float = 0.3, embed_dropout: float = 0.2, pooling: str = "last+mean+max") -> None:
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("hidden_size", hidden_size), ("num_layers", num_layers)):
