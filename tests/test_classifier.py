@@ -10,13 +10,7 @@ import torch
 from rnnbook.nn.classifier import SentimentClassifier
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is faster, and a second one only fights other tests for the cores."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 CASES = list(itertools.product(["rnn", "lstm", "gru"], [False, True]))
 V = 30

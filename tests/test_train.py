@@ -12,13 +12,7 @@ from rnnbook.nn.classifier import SentimentClassifier
 from rnnbook.train import evaluate, fit, length_batches, pick_device, predict_proba, set_seed
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is faster, and a second one only fights other tests for the cores."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _toy(n=32, seed=0, T=6, V=12):
