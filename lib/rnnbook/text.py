@@ -16,8 +16,9 @@ the recurrence over the real tokens only::
 What the tokenizer keeps, and why (tweets are short, so every signal counts):
 
 * **Negation survives.** "don't", "can't", "won't" and their apostrophe-less
-  spellings ("dont", "cant", "didnt") become a verb plus ``n't``, so "not good"
-  and "isn't good" share a negation token instead of hiding it in rare words.
+  spellings ("dont", "cant", "didnt") become a verb plus ``n't``, so "isn't good"
+  and "isnt good" both read ``is n't good``: one negation token (next to ``not``)
+  instead of several rare words that hide it.
 * **Emoticons** (``:)``, ``:-(``, ``;)``, ``<3``, ``:/``, ``:D``) are single
   tokens; the nose is dropped (``:-)`` → ``:)``) so spellings share a token.
 * **Punctuation runs**: ``!``, ``?`` and the runs ``!!``, ``??``, ``?!`` (any
