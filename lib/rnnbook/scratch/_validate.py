@@ -109,3 +109,10 @@ def prepare_inputs(x, states: Mapping[str, object], p: Mapping[str, np.ndarray],
     dtype = result_dtype(x, *arrays, *p.values())
     p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
     return x.astype(dtype, copy=False), [a.astype(dtype, copy=False) for a in arrays], p
+
+
+def as_grad(name: str, g, shape: Sequence[int], dims: str, dtype) -> np.ndarray:
+    """An incoming gradient (``d_out``, ``d_h_T`` …): a finite float array of exactly ``shape``, in ``dtype``."""
+    g = as_float_array(name, g, ndim=len(shape), dims=dims)
+    check_shape(name, g, shape, dims)
+    return g.astype(dtype, copy=False)

@@ -32,7 +32,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, check_params, check_shape, prepare_inputs
+from rnnbook.scratch._validate import as_float_array, as_grad, check_params, check_shape, prepare_inputs
 from rnnbook.scratch.activations import sigmoid, tanh
 
 VARIANTS = ("torch", "seed")
@@ -234,14 +234,10 @@ def gru_backward(d_out, cache: GRUCache, d_h_T=None) -> dict[str, np.ndarray]:
     x, h, p, variant = cache.x, cache.h, cache.p, cache.variant
     N, T, H = h.shape
     D = x.shape[2]
-    d_out = as_float_array("d_out", d_out, ndim=3, dims="(N, T, H)")
-    check_shape("d_out", d_out, (N, T, H), "(N, T, H)")
-    d_out = d_out.astype(h.dtype, copy=False)
+    d_out = as_grad("d_out", d_out, (N, T, H), "(N, T, H)", h.dtype)
     dh_next = np.zeros((N, H), dtype=h.dtype)
     if d_h_T is not None:
-        d_h_T = as_float_array("d_h_T", d_h_T, ndim=2, dims="(N, H)")
-        check_shape("d_h_T", d_h_T, (N, H), "(N, H)")
-        dh_next = dh_next + d_h_T.astype(h.dtype)
+        dh_next = dh_next + as_grad("d_h_T", d_h_T, (N, H), "(N, H)", h.dtype)
 
     W_hh = p["weight_hh"]
     d_xw = np.empty((N, T, 3 * H), dtype=h.dtype)

@@ -47,7 +47,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, check_shape, prepare_inputs
+from rnnbook.scratch._validate import as_float_array, as_grad, check_shape, prepare_inputs
 from rnnbook.scratch.activations import sigmoid, tanh
 
 
@@ -248,19 +248,14 @@ def _lstm_bptt(d_out, cache: LSTMCache, d_h_T=None, d_c_T=None):
     N, T, H = cache.h.shape
     D = cache.x.shape[2]
     dtype = cache.h.dtype
-    d_out = as_float_array("d_out", d_out, ndim=3, dims="(N, T, H)")
-    check_shape("d_out", d_out, (N, T, H), "(N, T, H)")
+    d_out = as_grad("d_out", d_out, (N, T, H), "(N, T, H)", dtype)
     dh_next = np.zeros((H, N), dtype=dtype)  # ∂L/∂h_t arriving from step t + 1
     dc_next = np.zeros((H, N), dtype=dtype)  # ∂L/∂C_t arriving from step t + 1
     if d_h_T is not None:
-        d_h_T = as_float_array("d_h_T", d_h_T, ndim=2, dims="(N, H)")
-        check_shape("d_h_T", d_h_T, (N, H), "(N, H)")
-        dh_next += d_h_T.T
+        dh_next += as_grad("d_h_T", d_h_T, (N, H), "(N, H)", dtype).T
     if d_c_T is not None:
-        d_c_T = as_float_array("d_c_T", d_c_T, ndim=2, dims="(N, H)")
-        check_shape("d_c_T", d_c_T, (N, H), "(N, H)")
-        dc_next += d_c_T.T
-    d_out = _columns(d_out.astype(dtype, copy=False))  # (T, H, N)
+        dc_next += as_grad("d_c_T", d_c_T, (N, H), "(N, H)", dtype).T
+    d_out = _columns(d_out)  # (T, H, N)
     gates, c, tanh_c = (_columns(a) for a in (cache.gates, cache.c, cache.tanh_c))
     z = cache.z
     if z is None:  # a cache not made by lstm_forward: rebuild [h_{t-1}; x_t; 1]

@@ -23,7 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, check_shape, prepare_inputs
+from rnnbook.scratch._validate import as_float_array, as_grad, check_shape, prepare_inputs
 from rnnbook.scratch.activations import sigmoid, tanh, tanh_grad_from_output
 
 
@@ -151,14 +151,10 @@ def _bptt(d_out, cache: RNNCache, d_h_T=None):
         raise ValueError(f"cache must be the RNNCache returned by rnn_forward; got {type(cache).__name__}")
     x, h0, h, p = cache.x, cache.h0, cache.h, cache.p
     N, T, H = h.shape
-    d_out = as_float_array("d_out", d_out, ndim=3, dims="(N, T, H)")
-    check_shape("d_out", d_out, (N, T, H), "(N, T, H)")
-    d_out = d_out.astype(h.dtype, copy=False)
+    d_out = as_grad("d_out", d_out, (N, T, H), "(N, T, H)", h.dtype)
     dh_next = np.zeros((N, H), dtype=h.dtype)
     if d_h_T is not None:
-        d_h_T = as_float_array("d_h_T", d_h_T, ndim=2, dims="(N, H)")
-        check_shape("d_h_T", d_h_T, (N, H), "(N, H)")
-        dh_next = dh_next + d_h_T.astype(h.dtype, copy=False)
+        dh_next = dh_next + as_grad("d_h_T", d_h_T, (N, H), "(N, H)", h.dtype)
 
     grads = {
         "weight_ih": np.zeros_like(p["weight_ih"]),
