@@ -47,3 +47,9 @@ def plot_gradient_norms(curves: Mapping[str, np.ndarray], ax=None, title: str | 
     if title:
         ax.set_title(title)
     return ax
+
+
+# The cell pictures live in their own module; the chapters reach them here.
+from rnnbook.cell_diagrams import gru_cell_diagram, lstm_cell_diagram  # noqa: E402
+
+__all__ = ["plot_gradient_norms", "lstm_cell_diagram", "gru_cell_diagram"]
