@@ -10,12 +10,19 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 INSTALLED := $(VENV)/.installed
 
-# MathJax 3 from the npm registry, checked and copied into the site so math
-# renders offline. Kept out of git and out of a top-level _static/.
-MATHJAX_VERSION := 3.2.2
-MATHJAX_SHA256  := 1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09
+# MathJax 4 and its font from the npm registry, checked and copied into the site so math
+# renders offline (MathJax 4 breaks long equations to fit a phone's width). Kept out of
+# git and out of a top-level _static/.
+MATHJAX_VERSION := 4.1.3
+MATHJAX_SHA256  := b7109f516f3d842de62b95d653e35fa0976dc223706a2a77440e7f7723f0c54d
+MATHJAX_FONT_SHA256 := 87d7b869c6a2a6169d9a53acc4eab6c846a9cbe11752738226461bb5070c8b88
 MATHJAX_DIR     := $(VENV)/share/mathjax-static/mathjax
-MATHJAX         := $(MATHJAX_DIR)/tex-chtml-full.js
+MATHJAX         := $(MATHJAX_DIR)/.version-$(MATHJAX_VERSION)
+
+# axe-core from the npm registry: the accessibility checker the browser tests inject into every page.
+AXE_VERSION := 4.14.1
+AXE_SHA256  := e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+AXE         := $(VENV)/share/axe-core/axe.min.js
 
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
@@ -35,15 +42,28 @@ $(INSTALLED): pyproject.toml requirements/constraints.txt | $(PY)
 
 install: $(INSTALLED) $(MATHJAX)  ## Create .venv and install the pinned dependencies and MathJax
 
+# npm pack fetches a package's tarball without installing it; its sha256 is checked before use.
+define npm_fetch  # $(1) package@version, $(2) sha256, $(3) folder to unpack into
+( cd "$(3)" && npm pack --silent $(1) >/dev/null ) && \
+tgz=$$(ls "$(3)"/*.tgz) && echo "$(2)  $$tgz" | sha256sum --check --quiet && \
+tar -xzf "$$tgz" -C "$(3)" && rm "$$tgz"
+endef
+
 $(MATHJAX): | $(PY)
-	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	( cd "$$tmp" && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null ) && \
-	echo "$(MATHJAX_SHA256)  $$tmp/mathjax-$(MATHJAX_VERSION).tgz" | sha256sum --check --quiet && \
-	tar -xzf "$$tmp/mathjax-$(MATHJAX_VERSION).tgz" -C "$$tmp" && \
-	mkdir -p "$$tmp/mathjax" && \
-	cp -r "$$tmp"/package/es5/{tex-chtml-full.js,input,output,ui,a11y,adaptors} "$$tmp"/package/LICENSE "$$tmp/mathjax/" && \
-	rm -rf "$$tmp/mathjax/output/svg" "$$tmp/mathjax/output/svg.js" && \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && mkdir "$$tmp"/mj "$$tmp"/font "$$tmp/mathjax" && \
+	$(call npm_fetch,mathjax@$(MATHJAX_VERSION),$(MATHJAX_SHA256),$$tmp/mj) && \
+	$(call npm_fetch,@mathjax/mathjax-newcm-font@$(MATHJAX_VERSION),$(MATHJAX_FONT_SHA256),$$tmp/font) && \
+	cp -r "$$tmp"/mj/package/{tex-chtml.js,input,output,ui,a11y,adaptors,sre,LICENSE} "$$tmp/mathjax/" && \
+	mkdir -p "$$tmp/mathjax/fonts/mathjax-newcm-font" && \
+	cp -r "$$tmp"/font/package/{chtml,chtml.js,package.json} "$$tmp/mathjax/fonts/mathjax-newcm-font/" && \
+	touch "$$tmp/mathjax/$(notdir $(MATHJAX))" && \
 	rm -rf $(MATHJAX_DIR) && mkdir -p $(dir $(MATHJAX_DIR)) && mv "$$tmp/mathjax" $(MATHJAX_DIR)
+
+$(AXE): | $(PY)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(call npm_fetch,axe-core@$(AXE_VERSION),$(AXE_SHA256),$$tmp) && \
+	mkdir -p $(dir $(AXE)) && cp "$$tmp/package/LICENSE" $(dir $(AXE)) && \
+	cp "$$tmp/package/axe.min.js" $(AXE).tmp && mv $(AXE).tmp $(AXE)
 
 test: test-lib test-notebooks  ## Library tests, then every notebook (nbval), each alone in an empty folder
 
@@ -63,8 +83,8 @@ book: install  ## Execute the notebooks (cached) and build the site into _build/
 pdf: book  ## Print the built site to one PDF, _build/html/rnnbook.pdf (headless Chromium, no TeX)
 	$(PY) scripts/pdf.py --site _build/html --out _build/html/rnnbook.pdf
 
-test-site: pdf  ## Open every built page (and the PDF) in headless Chromium (Debian's chromium) and check them
-	$(PY) -m pytest tests/site
+test-site: pdf $(AXE)  ## Open every built page (and the PDF) in headless Chromium (Debian's chromium), at desktop and phone width, with axe-core
+	AXE_JS=$(abspath $(AXE)) $(PY) -m pytest tests/site
 
 bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side by side; writes _build/bench.json and appendix/_bench_table.md
 	mkdir -p _build

@@ -117,8 +117,14 @@ def test_no_line_of_any_solution_appears_in_any_student_notebook(out):
 @pytest.mark.parametrize("rel", IDS)
 def test_no_solution_directive_or_marker_is_left(out, rel):
     text = "\n".join(c.source for c in student(out, rel).cells)
-    for word in ("solution-start", "solution-end", "BEGIN SOLUTION", "END SOLUTION", ":class: dropdown"):
+    for word in ("solution-start", "solution-end", "{solution}", "BEGIN SOLUTION", "END SOLUTION"):
         assert word not in text, f"{rel}: {word!r} is still there"
+    # Dropdowns that stay are the pages' own "Going deeper" admonitions, never a solution's.
+    lines = text.splitlines()
+    for k, line in enumerate(lines):
+        if line.strip() == ":class: dropdown":
+            directive = next((lines[j] for j in range(k - 1, -1, -1) if lines[j].lstrip().startswith((":::", "```"))), "")
+            assert "{admonition}" in directive, f"{rel}: a dropdown that is not an admonition is left: {directive!r}"
 
 
 # --------------------------------------------------------------------------- what must survive
