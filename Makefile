@@ -77,13 +77,13 @@ test-notebooks: $(INSTALLED)
 	for nb in $(NOTEBOOKS); do mkdir -p "$$alone/$$(dirname $$nb)" && cp "$$nb" "$$alone/$$nb"; done && \
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider --rootdir "$$alone" "$$alone/chapters"
 
-book: install  ## Execute the notebooks (cached) and build the site into _build/html; warnings are errors
+book: install  ## Execute the notebooks (cached), build the site into _build/html, print it to _build/html/rnnbook.pdf (Debian's chromium); warnings are errors
 	$(VENV)/bin/jupyter-book build . --builder html -n -W --keep-going
-
-pdf: book  ## Print the built site to one PDF, _build/html/rnnbook.pdf (headless Chromium, no TeX)
 	$(PY) scripts/pdf.py --site _build/html --out _build/html/rnnbook.pdf
 
-test-site: pdf $(AXE)  ## Open every built page (and the PDF) in headless Chromium (Debian's chromium), at desktop and phone width, with axe-core
+pdf: book  ## The same as `make book`: the site links its PDF, so the two are built together
+
+test-site: book $(AXE)  ## Open every built page (and the PDF) in headless Chromium (Debian's chromium), at desktop and phone width, with axe-core
 	AXE_JS=$(abspath $(AXE)) $(PY) -m pytest tests/site
 
 bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side by side; writes _build/bench.json and appendix/_bench_table.md

@@ -234,13 +234,26 @@ def test_command_line_rejects_bad_arguments(tmp_path):
 
 def test_scratch_keeps_float32_at_the_lab_sizes():
     """No accidental float64 promotion anywhere in the timed scratch code (float64 would be slower and unfair)."""
-    case = bench.make_case("LSTM", **bench.LAB_SIZES)
-    out, grads = case.scratch()
-    assert out.dtype == np.float32 and {g.dtype for g in grads.values()} == {np.dtype(np.float32)}
-    _, _, cache = scratch.lstm_forward(np.zeros((2, 3, 4), np.float32), None,
-                                       {k: np.zeros(s, np.float32) for k, s in (("weight_ih", (20, 4)), ("weight_hh", (20, 5)),
-                                                                                 ("bias_ih", (20,)), ("bias_hh", (20,)))})
+    for model in ("LSTM", "LSTM-READABLE"):
+        case = bench.make_case(model, **bench.LAB_SIZES)
+        out, grads = case.scratch()
+        assert out.dtype == np.float32 and {g.dtype for g in grads.values()} == {np.dtype(np.float32)}, model
+    p32 = {k: np.zeros(s, np.float32) for k, s in (("weight_ih", (20, 4)), ("weight_hh", (20, 5)), ("bias_ih", (20,)), ("bias_hh", (20,)))}
+    _, _, cache = scratch.lstm_forward_fast(np.zeros((2, 3, 4), np.float32), None, p32)
     assert {a.dtype for a in (cache.h, cache.c, cache.gates, cache.tanh_c, cache.z)} == {np.dtype(np.float32)}
+    _, _, cache = scratch.lstm_forward(np.zeros((2, 3, 4), np.float32), None, p32)
+    assert {a.dtype for a in (cache.h, cache.c, cache.gates, cache.tanh_c)} == {np.dtype(np.float32)}
+
+
+def test_the_two_lstms_are_the_fast_and_the_readable_one():
+    """"LSTM" times scratch.lstm_fast (the goal's subject), "LSTM-READABLE" the loop of scratch.lstm_cell: same numbers."""
+    fast, readable = bench.make_case("LSTM", **TINY), bench.make_case("LSTM-READABLE", **TINY)
+    out_f, grads_f = fast.scratch()
+    out_r, grads_r = readable.scratch()
+    assert not out_f.flags.c_contiguous and out_r.flags.c_contiguous  # the fast one returns a view of column storage
+    assert float(np.abs(out_f - out_r).max()) <= 1e-6
+    for key in GRAD_KEYS:
+        assert float(np.abs(grads_f[key] - grads_r[key]).max()) <= 1e-5, key
 
 
 def test_lstm_backward_rebuilds_the_column_inputs_when_the_cache_lacks_them():
@@ -248,10 +261,10 @@ def test_lstm_backward_rebuilds_the_column_inputs_when_the_cache_lacks_them():
     case = bench.make_case("LSTM", **TINY)
     rng = np.random.default_rng(5)
     h0, c0 = rng.standard_normal((2, TINY["N"], TINY["H"]), dtype=np.float32)
-    _, _, cache = scratch.lstm_forward(case.x, (h0, c0), case.params)
+    _, _, cache = scratch.lstm_forward_fast(case.x, (h0, c0), case.params)
     assert cache.z is not None
-    bare = scratch.LSTMCache(**{**vars(cache), "z": None})
-    with_z = scratch.lstm_backward(case.d_out, cache, d_h_T=h0, d_c_T=c0)
-    without = scratch.lstm_backward(case.d_out, bare, d_h_T=h0, d_c_T=c0)
+    bare = scratch.LSTMFastCache(**{**vars(cache), "z": None})
+    with_z = scratch.lstm_backward_fast(case.d_out, cache, d_h_T=h0, d_c_T=c0)
+    without = scratch.lstm_backward_fast(case.d_out, bare, d_h_T=h0, d_c_T=c0)
     for key in with_z:
         np.testing.assert_array_equal(with_z[key], without[key])

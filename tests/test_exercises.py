@@ -118,8 +118,55 @@ def test_code_solutions_carry_nbgrader_markers_and_the_function_stands_outside_t
 
 @pytest.mark.parametrize("check_id", list(CHECKS))
 def test_the_books_solution_passes_its_check(check_id, capsys):
-    message = check(check_id, reference_solution(check_id))
-    assert message.startswith("Well done") and message in capsys.readouterr().out
+    solution = reference_solution(check_id)
+    capsys.readouterr()  # what the solution's notebook cells printed
+    assert check(check_id, solution) is None  # printed, not returned: see below
+    out = capsys.readouterr().out
+    assert out.startswith("Well done") and out.count("Well done") == 1 and out.count("\n") == 1, out
+
+
+def test_a_check_cell_shows_its_message_once(capsys):
+    """The cell `check("rnn-step", rnn_step)`, run by IPython as a notebook runs it: one "Well done", no Out[…].
+
+    A check that printed its message and also returned it showed it twice: once printed, once as the
+    value of the cell's last expression.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(check=check, rnn_step=reference_solution("rnn-step"))
+    capsys.readouterr()
+    result = shell.run_cell('check("rnn-step", rnn_step)', store_history=True)
+    assert result.success and result.result is None
+    out = capsys.readouterr().out
+    assert out.count("Well done") == 1 and "Out[" not in out, out
+
+
+LABEL = re.compile(r"\beq-[a-z]+(?:-[a-z0-9]+)+\b")
+OLD_NUMBERING = re.compile(r"\b(?:chapter|[Pp]art|[Nn]otebook) \d+\b")  # the book writes "Chapter 2", "Section 2.1"
+
+
+@pytest.mark.parametrize("check_id", list(CHECKS))
+def test_messages_name_sections_not_internal_labels(check_id, capsys):
+    """What students read (the summary, the success line, the wrong-answer explanations) names no eq-… label
+    and no "chapter N" or "part N" of an older numbering; a section is named as "Section 2.1"."""
+    solution = reference_solution(check_id)
+    capsys.readouterr()
+    check(check_id, solution)
+    texts = [CHECKS[check_id].summary, capsys.readouterr().out]
+    module = __import__(CHECKS[check_id].run.__module__, fromlist=["_"])
+    source = open(module.__file__, encoding="utf-8").read()
+    texts += [s for s in re.findall(r'"([^"\n]*)"', source) if " " in s]  # every string literal with words
+    for text in texts:
+        assert not LABEL.search(text), f"{check_id}: a message names an internal label: {text!r}"
+        assert not OLD_NUMBERING.search(text), f"{check_id}: a message uses the old numbering: {text!r}"
+        for section in re.findall(r"Section (\d+\.\d+)", text):
+            assert section in SECTIONS, f"{check_id}: {text!r} names Section {section}, which does not exist"
+        for chapter in re.findall(r"Chapter (\d+)", text):
+            assert 1 <= int(chapter) <= 6, f"{check_id}: {text!r} names Chapter {chapter}, which does not exist"
+
+
+SECTIONS = {"1.1", "1.2", "2.1", "2.2", "2.3", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2", "6.1", "6.2", "6.3"}
 
 
 @pytest.mark.parametrize("check_id", list(CHECKS))

@@ -65,7 +65,7 @@ def test_show_source_of_a_function_without_docstring_is_unchanged():
 
 @pytest.mark.parametrize(
     "obj",
-    [scratch_rnn._step_forward, scratch.rnn_step_forward, scratch.rnn_backward, scratch.relative_error,
+    [scratch_rnn.rnn_cell, scratch.rnn_step_forward, scratch.rnn_backward, scratch.relative_error,
      scratch.clip_grad_norm, rnn_nn.RNNCell.forward, rnn_nn.RNNCell, scratch.RNNCache],
     ids=lambda o: o.__qualname__,
 )
@@ -80,10 +80,10 @@ def test_show_source_of_library_objects(obj):
 
 
 def test_show_source_of_the_rnn_step_shows_the_equation_lines():
-    text = show_source(scratch_rnn._step_forward).text
-    assert text.startswith("def _step_forward(x_t, h_prev, W_xh, W_hh, b_h):")
-    assert "a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h" in text
-    assert "h_t = tanh(a_t)" in text
+    text = show_source(scratch_rnn.rnn_cell).text
+    assert text.startswith("def rnn_cell(x_t, h_prev, p):")
+    assert 'a_t = x_t @ p["weight_ih"].T + p["bias_ih"] + h_prev @ p["weight_hh"].T + p["bias_hh"]' in text
+    assert "h_t = tanh(a_t)  # eq-rnn-hidden" in text
     method = show_source(rnn_nn.RNNCell.forward).text
     assert method.startswith("def forward(")  # a method is dedented to column 0
 
@@ -100,3 +100,36 @@ def test_markdown_and_plain_reprs():
 def test_show_source_rejects_objects_without_source(obj):
     with pytest.raises(ValueError, match=r"obj must be a Python function or class with source code; got"):
         show_source(obj)
+
+
+# --------------------------------------------------------------------------- what the chapters show is the maths
+
+#: The library functions the chapters print with show_source (and the cell functions that replace the old
+#: private ones). Their argument checks live in one helper call, so the listing is the equations' lines.
+LISTINGS = [
+    scratch.rnn_cell, scratch.rnn_cell_backward, scratch.rnn_forward, scratch.rnn_backward, scratch.bptt_hidden_grads,
+    scratch.rnn_output, scratch.lstm_cell, scratch.lstm_cell_backward, scratch.lstm_forward, scratch.lstm_backward,
+    scratch.gru_cell, scratch.gru_cell_backward, scratch.gru_forward, scratch.gru_backward,
+    scratch.metrics.accuracy, scratch.metrics.precision, scratch.metrics.recall, scratch.metrics.f1,
+    scratch.metrics.tpr, scratch.metrics.fpr, scratch.metrics.roc_curve, scratch.metrics.roc_auc,
+    scratch.metrics.confusion_matrix, scratch.metrics.auc_mann_whitney, scratch.metrics._ratio,
+    scratch.dropout_forward, scratch.dropout_backward, scratch.dropout_mask, scratch.sequence_dropout_mask,
+    scratch.dropout._train_scale, scratch.bce, scratch.bce_grad, scratch.bce_with_logits, scratch.bce_with_logits_grad,
+    scratch.sigmoid, scratch.clip_grad_norm, scratch.numerical_gradient, scratch.params_to_concat,
+    scratch.negate_update_gate, scratch.jacobian_norm_bound, scratch.rnn_state_jacobian, scratch.embedding_backward,
+    scratch.optim.Adam.step, scratch.NumpyLSTMClassifier._forward, scratch.NumpyLSTMClassifier.loss_and_grads,
+    rnn_nn.RNNCell.forward, rnn_nn.LSTMCell.forward, rnn_nn.GRUCell.forward,
+]
+
+
+@pytest.mark.parametrize("obj", LISTINGS, ids=lambda o: o.__qualname__)
+def test_listings_show_the_maths_not_the_argument_checks(obj):
+    text = show_source(obj).text
+    assert "raise ValueError" not in text and "raise " not in text, f"{obj.__qualname__} shows argument checks"
+    assert not text.startswith(" ")
+
+
+def test_the_lstm_page_shows_a_short_readable_loop():
+    text = show_source(scratch.lstm_forward).text
+    assert "lstm_cell(x[:, t], (h_t, c_t), p)" in text and "out=" not in text and "np.matmul" not in text
+    assert len(text.splitlines()) <= 12, text

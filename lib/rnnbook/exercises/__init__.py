@@ -11,8 +11,9 @@ to read off the answer. ::
     check("lstm-step", lstm_step)
     # Well done: lstm_step agrees with scratch.lstm_step_forward on all 5 shapes …
 
-A passing check prints one line starting with "Well done" and returns it. A
-failing check raises :class:`CheckFailed`, a subclass of ``AssertionError``,
+A passing check prints one line starting with "Well done" and returns None, so
+that a notebook shows the line once (a returned string would be shown a second
+time, as the value of the cell). A failing check raises :class:`CheckFailed`, a subclass of ``AssertionError``,
 whose message starts with "Not yet". A function that still raises
 ``NotImplementedError`` (the placeholder of a student notebook) lets that
 error through unchanged. ``available()`` lists the checks, each with the label
@@ -25,16 +26,16 @@ from typing import Callable
 
 from rnnbook.exercises._core import REGISTRY, Check, CheckFailed
 
-# Importing a chapter's module registers its checks; in book order, so available() lists them that way.
-from rnnbook.exercises import recurrent  # noqa: E402,F401  chapter 1
-from rnnbook.exercises import lstm  # noqa: E402,F401  chapter 2
-from rnnbook.exercises import speed  # noqa: E402,F401  chapter 2, Making the scratch LSTM fast
-from rnnbook.exercises import gru  # noqa: E402,F401  chapter 3
-from rnnbook.exercises import training  # noqa: E402,F401  chapter 4
-from rnnbook.exercises import evaluation  # noqa: E402,F401  chapter 5
-from rnnbook.exercises import lab_data  # noqa: E402,F401  chapter 6, the lab's data
-from rnnbook.exercises import lab_models  # noqa: E402,F401  chapter 6, RNN, LSTM and GRU against a baseline
-from rnnbook.exercises import lab_numpy  # noqa: E402,F401  chapter 6, the NumPy LSTM
+# Importing a section's module registers its checks; in book order, so available() lists them that way.
+from rnnbook.exercises import recurrent  # noqa: E402,F401  Sections 1.1 and 1.2
+from rnnbook.exercises import lstm  # noqa: E402,F401  Sections 2.1 and 2.2
+from rnnbook.exercises import speed  # noqa: E402,F401  Section 2.3
+from rnnbook.exercises import gru  # noqa: E402,F401  Sections 3.1 and 3.2
+from rnnbook.exercises import training  # noqa: E402,F401  Sections 4.1 and 4.2
+from rnnbook.exercises import evaluation  # noqa: E402,F401  Sections 5.1 and 5.2
+from rnnbook.exercises import lab_data  # noqa: E402,F401  Section 6.1
+from rnnbook.exercises import lab_models  # noqa: E402,F401  Section 6.2
+from rnnbook.exercises import lab_numpy  # noqa: E402,F401  Section 6.3
 
 __all__ = ["Check", "CheckFailed", "available", "check"]
 
@@ -44,7 +45,7 @@ def available() -> dict[str, Check]:
     return dict(REGISTRY)
 
 
-def check(exercise: str, student_fn: Callable) -> str:
+def check(exercise: str, student_fn: Callable) -> None:
     """Check the student's function for the exercise ``exercise`` (a short id such as ``"rnn-step"``).
 
     Parameters
@@ -52,9 +53,8 @@ def check(exercise: str, student_fn: Callable) -> str:
     exercise : id of a registered check; ``available()`` lists them.
     student_fn : the function the exercise asks for.
 
-    Returns
-    -------
-    The success line, also printed.
+    Prints the success line, once. Returns None: in a notebook, a returned string would be
+    displayed again as the value of the cell.
 
     Raises
     ------
@@ -75,4 +75,3 @@ def check(exercise: str, student_fn: Callable) -> str:
         # Re-raised from here so the traceback is one frame deep: the message is what matters.
         raise CheckFailed(str(failure)) from None
     print(message)
-    return message

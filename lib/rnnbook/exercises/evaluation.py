@@ -1,4 +1,4 @@
-"""Checks of chapter 5, *Evaluation*: F1 from a confusion matrix, the AUC by counting pairs."""
+"""Checks of Chapter 5, *Evaluation*: F1 from a confusion matrix (Section 5.1), the AUC by counting pairs (Section 5.2)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def check_f1_from_confusion(student_fn) -> str:
             if not undefined and caught:
                 fail(f"{where}, F1 is defined, but your function emitted a warning: {caught[0].message}")
     return (f"Well done: f1_from_confusion agrees with scratch.metrics.f1 and sklearn on all {len(cases)} "
-            "confusion matrices, and warns exactly in the undefined case.")
+            "confusion matrices. It warns only in the undefined case.")
 
 
 # --------------------------------------------------------------------------- AUC by pairs
@@ -120,8 +120,8 @@ def _auc_mistakes():
         return value
 
     return [
-        ("ties count 0; a tied pair counts 1/2 (eq-metric-mann-whitney).", pairs(lambda a, b: (a > b) * 1.0)),
-        ("ties count 1; a tied pair counts 1/2 (eq-metric-mann-whitney).", pairs(lambda a, b: (a >= b) * 1.0)),
+        ("ties count 0, but a tied pair counts 1/2 (see the AUC as a count of pairs, Section 5.2).", pairs(lambda a, b: (a > b) * 1.0)),
+        ("ties count 1, but a tied pair counts 1/2 (see the AUC as a count of pairs, Section 5.2).", pairs(lambda a, b: (a >= b) * 1.0)),
         ("the comparison is reversed: a pair counts 1 when the positive scores *higher* than the negative.",
          pairs(lambda a, b: (a < b) + 0.5 * (a == b))),
     ]
@@ -163,4 +163,4 @@ def check_auc_by_pairs(student_fn) -> str:
             fail(f"auc_by_pairs({y}, …) raised {type(exc).__name__}; with only one class it should raise ValueError.")
         fail(f"auc_by_pairs({y}, …) should raise ValueError: there is only one class, so no pair to count.")
     return (f"Well done: auc_by_pairs agrees with scratch.metrics.roc_auc on all {len(cases)} cases "
-            "(ties and n = 2 included) and refuses a single class.")
+            "(ties and n = 2 included). It refuses a single class.")

@@ -1,4 +1,5 @@
-"""Checks of chapter 3, *Gated recurrent units*: one step of the notes' GRU forward and backward, counting parameters."""
+"""Checks of Chapter 3, *Gated recurrent units*: one step of the notes' GRU forward and backward (Section 3.1),
+counting parameters (Section 3.2)."""
 
 from __future__ import annotations
 

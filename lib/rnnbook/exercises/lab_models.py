@@ -1,4 +1,4 @@
-"""Checks of chapter 6, *RNN, LSTM and GRU against a strong baseline*: max and mean pooling over real steps."""
+"""Checks of Section 6.2, *RNN, LSTM and GRU against a strong baseline*: max and mean pooling over real steps."""
 
 from __future__ import annotations
 
@@ -78,5 +78,5 @@ def check_max_mean_pool(student_fn) -> str:
                 fail(f"{where}, the pooled features are wrong"
                      + (f": {why}" if why else ". The first F columns are the maximum over t < L_n, the last "
                         "F the mean over the same steps, for each text n."))
-    return ("Well done: max_mean_pool pools over each text's real steps only, maximum then mean, for negative "
-            "outputs, lengths 1 and T, one text and one feature, whatever the padding holds.")
+    return ("Well done: max_mean_pool pools over the real steps of each text only (maximum, then mean). "
+            "It passes with negative outputs, lengths 1 and T, one text, one feature, and any padding.")

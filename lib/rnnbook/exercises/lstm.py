@@ -1,4 +1,4 @@
-"""Checks of chapter 2, *Long short-term memory*: one LSTM step, the gradient along the cell path."""
+"""Checks of Chapter 2, *Long short-term memory*: one LSTM step (Section 2.1), the gradient along the cell path (Section 2.2)."""
 
 from __future__ import annotations
 
@@ -51,11 +51,13 @@ def _lstm_mistakes(x_t, h_prev, c_prev, W, b):
         ("the concatenation is [x_t, h_prev]; the notes' W_k acts on [h_{t-1}, x_t], the state first "
          f"(its first H = {H} columns multiply h_prev, the last D = {D} multiply x_t).",
          lambda: notes_lstm_step(x_t, h_prev, c_prev, W, b, concat_x_first=True)),
-        ("the candidate C̃_t goes through a sigmoid; eq-lstm-candidate uses tanh.",
+        ("the candidate C̃_t goes through a sigmoid, but the candidate equation of Section 2.1 uses tanh.",
          lambda: notes_lstm_step(x_t, h_prev, c_prev, W, b, candidate=sigmoid)),
-        ("h_t is o_t ⊙ C_t; eq-lstm-hidden puts the cell through a tanh first: h_t = o_t ⊙ tanh(C_t).",
+        ("h_t is o_t ⊙ C_t, but the hidden-state equation of Section 2.1 puts the cell through a tanh first: "
+         "h_t = o_t ⊙ tanh(C_t).",
          lambda: notes_lstm_step(x_t, h_prev, c_prev, W, b, h_from="c_t no tanh")),
-        ("h_t uses the previous cell C_{t-1}; eq-lstm-hidden reads the new cell: h_t = o_t ⊙ tanh(C_t).",
+        ("h_t uses the previous cell C_{t-1}, but the hidden-state equation of Section 2.1 uses the new cell: "
+         "h_t = o_t ⊙ tanh(C_t).",
          lambda: notes_lstm_step(x_t, h_prev, c_prev, W, b, h_from="c_prev")),
     ]
     swapped = lambda: notes_lstm_step(x_t, h_prev, c_prev, W, b)[::-1]  # noqa: E731
@@ -161,5 +163,5 @@ def check_cell_path_gradient(student_fn) -> str:
         fail(f"for T = 0 (f of shape (0, 3)) the result has shape {empty.shape}; with nothing to multiply it is "
              "one row of ones, shape (1, 3).")
     return (f"Well done: cell_path_gradient agrees with the library's BPTT through the cell state on all "
-            f"{len(CELL_PATH_SIZES)} LSTMs (T up to 40, H = 1 included), and handles T = 0.")
+            f"{len(CELL_PATH_SIZES)} LSTMs (T up to 40, H = 1 included). It also handles T = 0.")
 

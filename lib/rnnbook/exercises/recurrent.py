@@ -1,4 +1,4 @@
-"""Checks of chapter 1, *Recurrent networks*: one RNN step, clipping by the global norm."""
+"""Checks of Chapter 1, *Recurrent networks*: one RNN step (Section 1.1), clipping by the global norm (Section 1.2)."""
 
 from __future__ import annotations
 
@@ -32,14 +32,15 @@ def _rnn_step_mistakes(x_t, h_prev, W_xh, W_hh, b_h):
         ("the bias b_h is missing from the pre-activation.", lambda: np.tanh(h_prev @ W_hh.T + x_t @ W_xh.T)),
         ("the tanh is missing: h_t is the tanh of the pre-activation, not the pre-activation itself.",
          lambda: h_prev @ W_hh.T + x_t @ W_xh.T + b_h),
-        ("you apply a sigmoid; eq-rnn-hidden uses tanh.", lambda: _rnn_step_ref(x_t, h_prev, W_xh, W_hh, b_h, sig)),
+        ("you use a sigmoid, but the recurrence of Section 1.1 uses tanh.", lambda: _rnn_step_ref(x_t, h_prev, W_xh, W_hh, b_h, sig)),
         ("the previous state h_prev is not used: h_t depends on h_{t-1} through W_hh.",
          lambda: np.tanh(x_t @ W_xh.T + b_h)),
     ]
 
 
 @register("rnn-step", exercise="ex-rnn-step-numpy", function="rnn_step",
-          summary="one step of eq-rnn-hidden against scratch.rnn_step_forward, on 6 shapes including N, D, H = 1")
+          summary="one step of the recurrence of Section 1.1 against scratch.rnn_step_forward, on 6 shapes "
+                  "including N, D, H = 1")
 def check_rnn_step(student_fn) -> str:
     rng = np.random.default_rng(2024)
     worst = 0.0
@@ -57,7 +58,7 @@ def check_rnn_step(student_fn) -> str:
         if not error <= TOL:
             known = diagnose(got, _rnn_step_mistakes(x_t, h_prev, W_xh, W_hh, b_h), DIAGNOSE_TOL)
             fail(f"{where}, your h_t is wrong: " + (known or (
-                f"it differs from eq-rnn-hidden by up to {error:.1e}. Check that each product has its transpose "
+                f"it differs from the recurrence of Section 1.1 by up to {error:.1e}. Check that each product has its transpose "
                 "(W v is v @ W.T with rows as examples), that the bias is added once, and that tanh comes last.")))
         worst = max(worst, error)
     return (f"Well done: rnn_step agrees with scratch.rnn_step_forward on all {len(STEP_SHAPES)} shapes, "
@@ -81,7 +82,7 @@ def _clip_mistakes(grads, max_norm, eps=1e-6):
     total = float(np.sqrt(sum(n**2 for n in norms.values())))
     scaled = lambda coef: {k: v * coef for k, v in arrays.items()}  # noqa: E731
     return [
-        ("each array is clipped by its own norm. Eq-bptt-clip uses one norm for all arrays together, "
+        ("each array is clipped by its own norm. The clipping rule of Section 1.2 uses one norm for all arrays together, "
          "‖g‖ = sqrt(sum of the squares of every entry of every array), and one coefficient for all of them.",
          lambda: ({k: v * min(1.0, max_norm / (norms[k] + eps)) for k, v in arrays.items()}, total)),
         ("the gradients are scaled up when their norm is below max_norm. The coefficient is min(1, c / (‖g‖ + ε)): "
@@ -97,7 +98,8 @@ def _clip_mistakes(grads, max_norm, eps=1e-6):
 
 
 @register("clip-grad-norm", exercise="ex-bptt-clip", function="clip_by_global_norm",
-          summary="eq-bptt-clip against scratch.clip_grad_norm on 4 dicts of arrays, one below the threshold")
+          summary="the clipping rule of Section 1.2 against scratch.clip_grad_norm on 4 dicts of arrays, "
+                  "one below the threshold")
 def check_clip_by_global_norm(student_fn) -> str:
     rng = np.random.default_rng(2024)
     for shapes, scale, max_norm in CLIP_CASES:
@@ -132,7 +134,8 @@ def check_clip_by_global_norm(student_fn) -> str:
             if arrays_ok:
                 fail(f"{where}, the clipped arrays are right but the norm you return is not ‖g‖ before clipping, "
                      "the norm of all arrays together.")
-            fail(f"{where}, the clipped gradients differ from eq-bptt-clip. Compute one global norm over all arrays, "
+            fail(f"{where}, the clipped gradients differ from the clipping rule of Section 1.2. Compute one global norm "
+                 "over all arrays, "
                  "then multiply every array by the same min(1, max_norm / (norm + eps)).")
-    return (f"Well done: clip_by_global_norm agrees with eq-bptt-clip on all {len(CLIP_CASES)} cases, "
-            "including one below the threshold, and leaves its input unchanged.")
+    return (f"Well done: clip_by_global_norm agrees with the clipping rule of Section 1.2 on all {len(CLIP_CASES)} "
+            "cases, including one below the threshold. It does not change its input.")

@@ -1,4 +1,4 @@
-"""Checks of chapter 2, *Making the scratch LSTM fast*: a sigmoid computed in place."""
+"""Checks of Section 2.3, *Making the scratch LSTM fast*: a sigmoid computed in place."""
 
 from __future__ import annotations
 
@@ -56,5 +56,5 @@ def check_sigmoid_inplace(student_fn) -> str:
             fail(f"{where}, entries outside the slice changed.")
         if not np.allclose(whole[:, 5:9], scratch.sigmoid(big[:, 5:9]), rtol=ULPS * np.finfo(dtype).eps, atol=0):
             fail(f"{where}, the slice does not hold σ of its old values afterwards: write into the slice itself.")
-    return ("Well done: sigmoid_inplace agrees with scratch.sigmoid in float32 and float64, extremes included, "
-            "works in place on arrays, 0-d arrays and slices, and gives no warning.")
+    return ("Well done: sigmoid_inplace agrees with scratch.sigmoid in float32 and float64, extremes included. "
+            "It works in place on arrays, 0-d arrays and slices, and gives no warning.")

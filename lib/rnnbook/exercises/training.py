@@ -1,4 +1,4 @@
-"""Checks of chapter 4, *Training*: inverted dropout, the stable binary cross-entropy from logits."""
+"""Checks of Chapter 4, *Training*: inverted dropout (Section 4.1), the stable binary cross-entropy from logits (Section 4.2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ DROPOUT_CASES = [((4, 7), 0.3), ((1,), 0.5), ((2, 3, 5), 0.9), ((200_000,), 0.3)
 
 
 @register("inverted-dropout", exercise="ex-dropout-inverted", function="inverted_dropout",
-          summary="eq-dropout-inverted on 6 shapes and rates × 2 dtypes: scaling, keep rate (binomial test), "
+          summary="inverted dropout (Section 4.1) on 6 shapes and rates × 2 dtypes: scaling, keep rate (binomial test), "
                   "mask from rng, input untouched, agreement with scratch.dropout_forward")
 def check_inverted_dropout(student_fn) -> str:
     rng = np.random.default_rng(2024)
@@ -72,9 +72,9 @@ def check_inverted_dropout(student_fn) -> str:
                      + (": you keep units with probability p, but p is the probability of *dropping*."
                         if swapped else "."))
             worst_ulps, worst_z = max(worst_ulps, ulps), max(worst_z, z)
-    return (f"Well done: inverted_dropout passes on {2 * len(DROPOUT_CASES)} cases (6 shapes and rates × 2 dtypes): "
-            f"agreement with the library within {worst_ulps:.0f} units in the last place, keep rates within "
-            f"{worst_z:.1f} binomial standard deviations.")
+    return (f"Well done: inverted_dropout passes all {2 * len(DROPOUT_CASES)} cases (6 shapes and rates, 2 dtypes). "
+            f"It agrees with the library to {worst_ulps:.0f} units in the last place, and it keeps about 1 − p of the "
+            f"units (within {worst_z:.1f} binomial standard deviations).")
 
 
 # --------------------------------------------------------------------------- stable BCE
@@ -95,7 +95,7 @@ def _bce_cases(rng):
 def _bce_mistakes(z, y):
     terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     return [
-        ("you return the sum over the examples; eq-bce-logits is averaged: take the mean.", terms.sum()),
+        ("you return the sum over the examples, but the loss of Section 4.2 is a mean: take the mean.", terms.sum()),
         ("the term z y has the wrong sign: the loss is max(z, 0) − z y + log(1 + e^{−|z|}).",
          np.mean(np.maximum(z, 0) + z * y + np.log1p(np.exp(-np.abs(z))))),
         ("the term log(1 + e^{−|z|}) is missing or has the wrong sign.", np.mean(np.maximum(z, 0) - z * y)),
@@ -107,7 +107,8 @@ def _bce_mistakes(z, y):
 
 
 @register("bce-logits", exercise="ex-bce-stable", function="stable_bce_with_logits",
-          summary="eq-bce-logits against scratch.bce_with_logits on 7 cases (one example, soft labels, |z| up to "
+          summary="the stable loss from logits of Section 4.2 against scratch.bce_with_logits on 7 cases "
+                  "(one example, soft labels, |z| up to "
                   "1000) with overflow, division by zero and invalid operations raised as errors")
 def check_stable_bce(student_fn) -> str:
     rng = np.random.default_rng(2024)
@@ -130,7 +131,7 @@ def check_stable_bce(student_fn) -> str:
         if error > 1e-12:
             known = next((text for text, wrong in _bce_mistakes(z, y)
                           if abs(got - wrong) <= 1e-9 * max(abs(wrong), 1e-300)), None)
-            fail(f"{what}: " + (known or f"your loss differs from eq-bce-logits by a relative {error:.1e}. "
+            fail(f"{what}: " + (known or f"your loss differs from the stable loss of Section 4.2 by a relative {error:.1e}. "
                                 "Check the sign of each term and that you take the mean, not the sum."))
         worst = max(worst, error)
     return (f"Well done: stable_bce_with_logits agrees with scratch.bce_with_logits on all {len(cases)} cases "

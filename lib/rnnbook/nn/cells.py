@@ -55,6 +55,11 @@ class _Cell(nn.Module):
             raise ValueError(f"{name} must have shape (N, H) with N = {x_t.shape[0]} (as x_t); got {tuple(s.shape)}")
         return s
 
+    def _checked(self, x_t: torch.Tensor, h_prev: torch.Tensor | None) -> torch.Tensor:
+        """Check ``x_t (N, D)`` and return ``h_prev (N, H)`` (zeros for None)."""
+        _check_input(x_t, "x_t", "(N, D)", 2, self.input_size, "D")
+        return self._state(x_t, h_prev, "h_prev")
+
     def _gates(self, x_t: torch.Tensor, h_prev: torch.Tensor):
         """``(W_ih x_t + b_ih, W_hh h_{t-1} + b_hh)`` split into the G gates' blocks."""
         H = self.hidden_size
@@ -79,11 +84,10 @@ class RNNCell(_Cell):
     """
 
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor | None = None) -> torch.Tensor:
-        _check_input(x_t, "x_t", "(N, D)", 2, self.input_size, "D")
-        h_prev = self._state(x_t, h_prev, "h_prev")
-        # eq-rnn-hidden, with rows as batch: W_hh h_{t-1} is h_prev @ W_hh^T.
+        h_prev = self._checked(x_t, h_prev)
+        # Rows are the batch: the book's W_hh h_{t-1} is h_prev @ W_hh^T.
         a_t = x_t @ self.weight_ih.T + self.bias_ih + h_prev @ self.weight_hh.T + self.bias_hh
-        h_t = torch.tanh(a_t)
+        h_t = torch.tanh(a_t)  # eq-rnn-hidden
         return h_t
 
 
@@ -99,12 +103,16 @@ class LSTMCell(_Cell):
 
     GATES = 4
 
-    def forward(self, x_t: torch.Tensor, state=None):
+    def _checked_pair(self, x_t: torch.Tensor, state):
+        """Check ``x_t (N, D)`` and return ``(h_prev, c_prev)``, each (N, H) (zeros for None)."""
         _check_input(x_t, "x_t", "(N, D)", 2, self.input_size, "D")
         if state is not None and (not isinstance(state, (tuple, list)) or len(state) != 2):
             raise ValueError(f"state must be a pair (h_prev, c_prev) of (N, H) tensors or None; got {type(state).__name__}")
         h_prev, c_prev = state if state is not None else (None, None)
-        h_prev, c_prev = self._state(x_t, h_prev, "h_prev"), self._state(x_t, c_prev, "c_prev")
+        return self._state(x_t, h_prev, "h_prev"), self._state(x_t, c_prev, "c_prev")
+
+    def forward(self, x_t: torch.Tensor, state=None):
+        h_prev, c_prev = self._checked_pair(x_t, state)
         (xi, xf, xg, xo), (hi, hf, hg, ho) = self._gates(x_t, h_prev)
         f_t = torch.sigmoid(xf + hf)  # eq-lstm-forget
         i_t = torch.sigmoid(xi + hi)  # eq-lstm-input
@@ -137,8 +145,7 @@ class GRUCell(_Cell):
         self.variant = variant
 
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor | None = None) -> torch.Tensor:
-        _check_input(x_t, "x_t", "(N, D)", 2, self.input_size, "D")
-        h_prev = self._state(x_t, h_prev, "h_prev")
+        h_prev = self._checked(x_t, h_prev)
         H = self.hidden_size
         (xr, xz, xn), (hr, hz, hn) = self._gates(x_t, h_prev)
         r_t = torch.sigmoid(xr + hr)  # eq-gru-reset

@@ -1,9 +1,11 @@
 """From-scratch recurrent networks in NumPy: forward, BPTT, gradient checks.
 
 The RNN, the LSTM (gates i, f, g, o) and the GRU (r, z, n; PyTorch's variant
-and the notes') each have step and sequence forward and backward functions;
-dropout (both forms), binary cross-entropy and the metrics of the evaluation
-chapter (``scratch.metrics``) complete what the notes' classifier needs.
+and the notes') each have one-step *cell* functions written like the equations
+(``rnn_cell``, ``lstm_cell``, ``gru_cell`` and their ``*_backward``), checked step
+functions, and sequence forward and backward functions that loop the cells
+(``lstm_fast`` holds the LSTM arranged for speed);
+dropout (both forms), binary cross-entropy and the metrics of Chapter 5 (``scratch.metrics``) complete what the notes' classifier needs.
 That classifier itself, NumPy from end to end, is :class:`NumpyLSTMClassifier`, trained by
 :func:`train_numpy_classifier` with :class:`optim.Adam` (equal to ``torch.optim.Adam``).
 Everything here is NumPy only (no torch import anywhere in this package), and
@@ -33,16 +35,29 @@ from rnnbook.scratch.classifier import (
 from rnnbook.scratch.dropout import dropout_backward, dropout_forward, dropout_mask, sequence_dropout_mask
 from rnnbook.scratch.gradcheck import check_gradients, numerical_gradient, relative_error
 from rnnbook.scratch.gradient_flow import clip_grad_norm, jacobian_norm_bound, rnn_state_jacobian
-from rnnbook.scratch.gru import GRUCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward, negate_update_gate
+from rnnbook.scratch.gru import (
+    GRUCache,
+    gru_backward,
+    gru_cell,
+    gru_cell_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
+    negate_update_gate,
+)
 from rnnbook.scratch.losses import bce, bce_grad, bce_with_logits, bce_with_logits_grad
 from rnnbook.scratch.lstm import (
     LSTMCache,
     lstm_backward,
+    lstm_cell,
+    lstm_cell_backward,
     lstm_forward,
     lstm_hidden_grads,
     lstm_step_backward,
     lstm_step_forward,
 )
+from rnnbook.scratch import lstm_fast
+from rnnbook.scratch.lstm_fast import LSTMFastCache, lstm_backward_fast, lstm_forward_fast
 from rnnbook.scratch.optim import SGD, Adam
 from rnnbook.scratch.params import (
     GATE_ORDER,
@@ -58,6 +73,8 @@ from rnnbook.scratch.rnn import (
     RNNCache,
     bptt_hidden_grads,
     rnn_backward,
+    rnn_cell,
+    rnn_cell_backward,
     rnn_forward,
     rnn_output,
     rnn_step_backward,
@@ -70,6 +87,7 @@ __all__ = [
     "GATE_ORDER",
     "GRUCache",
     "LSTMCache",
+    "LSTMFastCache",
     "NOTES_GATES",
     "NumpyLSTMClassifier",
     "RNNCache",
@@ -87,13 +105,20 @@ __all__ = [
     "embedding_backward",
     "embedding_forward",
     "gru_backward",
+    "gru_cell",
+    "gru_cell_backward",
     "gru_forward",
     "gru_step_backward",
     "gru_step_forward",
     "jacobian_norm_bound",
     "length_batches",
     "lstm_backward",
+    "lstm_backward_fast",
+    "lstm_cell",
+    "lstm_cell_backward",
+    "lstm_fast",
     "lstm_forward",
+    "lstm_forward_fast",
     "lstm_hidden_grads",
     "lstm_step_backward",
     "lstm_step_forward",
@@ -108,6 +133,8 @@ __all__ = [
     "params_to_torch",
     "relative_error",
     "rnn_backward",
+    "rnn_cell",
+    "rnn_cell_backward",
     "rnn_forward",
     "rnn_output",
     "rnn_state_jacobian",

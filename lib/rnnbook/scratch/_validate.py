@@ -108,7 +108,8 @@ def prepare_inputs(x, states: Mapping[str, object], p: Mapping[str, np.ndarray],
         arrays.append(s)
     dtype = result_dtype(x, *arrays, *p.values())
     p = {k: v.astype(dtype, copy=False) for k, v in p.items()}
-    return x.astype(dtype, copy=False), [a.astype(dtype, copy=False) for a in arrays], p
+    # The states are copied: a function that returns its initial state (T = 0) must not return the caller's array.
+    return x.astype(dtype, copy=False), [a.astype(dtype, copy=True) for a in arrays], p
 
 
 def as_grad(name: str, g, shape: Sequence[int], dims: str, dtype) -> np.ndarray:
@@ -116,3 +117,91 @@ def as_grad(name: str, g, shape: Sequence[int], dims: str, dtype) -> np.ndarray:
     g = as_float_array(name, g, ndim=len(shape), dims=dims)
     check_shape(name, g, shape, dims)
     return g.astype(dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- one call per public function
+# The public functions of rnn.py, lstm.py and gru.py check their arguments with ONE call to one of the
+# helpers below, then run the readable cell functions, so that their source shows the equations.
+
+_NAMES = {False: ("x", "h0", "c0"), True: ("x_t", "h_prev", "c_prev")}
+VARIANTS = ("torch", "seed")
+
+
+def rnn_inputs(x, h0, p, *, step: bool = False):
+    """Checked ``(x, h0, p)`` of an RNN; ``step=True`` for ``(x_t (N, D), h_prev)``, else ``(x (N, T, D), h0)``."""
+    x_name, h_name, _ = _NAMES[step]
+    x, (h0,), p = prepare_inputs(x, {h_name: h0}, p, gates=1, kind="RNN", x_ndim=2 if step else 3, x_name=x_name)
+    return x, h0, p
+
+
+def lstm_inputs(x, state, p, *, step: bool = False):
+    """Checked ``(x, (h0, c0), p)`` of an LSTM; ``state`` is a pair of (N, H) arrays (either may be None) or None."""
+    x_name, h_name, c_name = _NAMES[step]
+    if state is None:
+        state = (None, None)
+    if not isinstance(state, (tuple, list)) or len(state) != 2:
+        raise ValueError(
+            f"the state must be a pair ({h_name}, {c_name}) of (N, H) arrays or None; got {type(state).__name__}"
+        )
+    x, (h0, c0), p = prepare_inputs(x, dict(zip((h_name, c_name), state)), p, gates=4, kind="LSTM",
+                                    x_ndim=2 if step else 3, x_name=x_name)
+    return x, (h0, c0), p
+
+
+def check_variant(variant) -> None:
+    """The GRU's ``variant`` must be ``"torch"`` or ``"seed"``."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}")
+
+
+def gru_inputs(x, h0, p, variant, *, step: bool = False):
+    """Checked ``(x, h0, p)`` of a GRU, after checking ``variant``."""
+    check_variant(variant)
+    x_name, h_name, _ = _NAMES[step]
+    x, (h0,), p = prepare_inputs(x, {h_name: h0}, p, gates=3, kind="GRU", x_ndim=2 if step else 3, x_name=x_name)
+    return x, h0, p
+
+
+def backward_inputs(d_out, cache, cache_type: type, forward: str, **final):
+    """Check the arguments of a sequence backward function.
+
+    ``cache`` must be a ``cache_type`` (made by the function named ``forward``), with an ``h`` of shape
+    (N, T, H). Returns ``[d_out, *final]``: ``d_out`` as an (N, T, H) array in the cache's dtype, then each
+    gradient of ``final`` (``d_h_T=…``, ``d_c_T=…``, in that order) as an (N, H) array, zeros for None.
+    """
+    if not isinstance(cache, cache_type):
+        raise ValueError(f"cache must be the {cache_type.__name__} returned by {forward}; got {type(cache).__name__}")
+    N, T, H = cache.h.shape
+    dtype = cache.h.dtype
+    out = [as_grad("d_out", d_out, (N, T, H), "(N, T, H)", dtype)]
+    for name, g in final.items():
+        out.append(np.zeros((N, H), dtype=dtype) if g is None else as_grad(name, g, (N, H), "(N, H)", dtype))
+    return out
+
+
+def step_grad(name: str, g, like: np.ndarray, *, allow_none: bool = False) -> np.ndarray:
+    """A step's incoming gradient (``dh_t``, ``dc_t``): an (N, H) array shaped and typed as ``like``.
+
+    With ``allow_none``, None gives zeros.
+    """
+    if g is None and allow_none:
+        return np.zeros_like(like)
+    g = as_float_array(name, g, ndim=2, dims="(N, H)")
+    check_shape(name, g, like.shape, "(N, H)")
+    return g.astype(like.dtype, copy=False)
+
+
+def output_inputs(h, W_hy, b_y, activation: str):
+    """Checked ``(h (..., H), W_hy (K, H), b_y (K,))`` of the output layer ``rnn_output``."""
+    if activation not in ("sigmoid", "linear"):
+        raise ValueError(f"activation must be 'sigmoid' or 'linear'; got {activation!r}")
+    h = np.asarray(h)
+    if h.ndim < 1:
+        raise ValueError(f"h must have shape (..., H); got a scalar of shape {h.shape}")
+    h = as_float_array("h", h, ndim=h.ndim, dims="(..., H)")
+    W_hy = as_float_array("W_hy", W_hy, ndim=2, dims="(K, H)")
+    if W_hy.shape[1] != h.shape[-1]:
+        raise ValueError(f"W_hy must have shape (K, H) with H = {h.shape[-1]} (the last axis of h); got {W_hy.shape}")
+    b_y = as_float_array("b_y", b_y, ndim=1, dims="(K,)")
+    check_shape("b_y", b_y, (W_hy.shape[0],), "(K,)")
+    return h, W_hy, b_y

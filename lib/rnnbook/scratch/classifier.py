@@ -3,7 +3,7 @@
 Every backward pass is written by hand, from the loss back to the embedding table::
 
     x_t = E[w_t]                          embedding: row w_t of the table E (V, D)
-    h_1 … h_T = LSTM(x_1 … x_T)            eq-lstm-forget … eq-lstm-hidden   (scratch.lstm_forward)
+    h_1 … h_T = LSTM(x_1 … x_T)            eq-lstm-forget … eq-lstm-hidden   (scratch.lstm_forward_fast)
     s = h_ℓ                               the state at the sequence's true length ℓ
     z = w_out · dropout(s) + b_out        one logit per sequence
     L = mean BCE(z, y)                    eq-bce-logits                       (scratch.bce_with_logits)
@@ -36,7 +36,7 @@ from rnnbook.scratch.activations import sigmoid
 from rnnbook.scratch.dropout import dropout_backward, dropout_forward
 from rnnbook.scratch.gradient_flow import clip_grad_norm
 from rnnbook.scratch.losses import bce_with_logits, bce_with_logits_grad
-from rnnbook.scratch.lstm import lstm_backward, lstm_forward
+from rnnbook.scratch.lstm_fast import lstm_backward_fast, lstm_forward_fast
 from rnnbook.scratch.metrics import roc_auc
 from rnnbook.scratch.optim import Adam
 from rnnbook.scratch.params import params_from_torch, params_to_torch
@@ -86,6 +86,16 @@ def _check_positive_int(name: str, value) -> int:
     return int(value)
 
 
+def _check_embedding_grad(d_x, ids, vocab_size):
+    """Checked ``(d_x (N, T, D), ids (N, T), vocab_size)`` of :func:`embedding_backward`."""
+    vocab_size = _check_positive_int("vocab_size", vocab_size)
+    ids = _check_ids(ids, vocab_size)
+    d_x = as_float_array("d_x", d_x, ndim=3, dims="(N, T, D)")
+    if d_x.shape[:2] != ids.shape:
+        raise ValueError(f"d_x must have shape (N, T, D) with (N, T) = ids.shape = {ids.shape}; got {d_x.shape}")
+    return d_x, ids, vocab_size
+
+
 # --------------------------------------------------------------------------- embedding
 
 
@@ -125,11 +135,7 @@ def embedding_backward(d_x, ids, vocab_size: int, padding_idx: int | None = 0) -
     -------
     dE : (V, D), in d_x's dtype; zero in the rows of ids absent from the batch.
     """
-    vocab_size = _check_positive_int("vocab_size", vocab_size)
-    ids = _check_ids(ids, vocab_size)
-    d_x = as_float_array("d_x", d_x, ndim=3, dims="(N, T, D)")
-    if d_x.shape[:2] != ids.shape:
-        raise ValueError(f"d_x must have shape (N, T, D) with (N, T) = ids.shape = {ids.shape}; got {d_x.shape}")
+    d_x, ids, vocab_size = _check_embedding_grad(d_x, ids, vocab_size)
     dE = np.zeros((vocab_size, d_x.shape[2]), dtype=d_x.dtype)
     np.add.at(dE, ids, d_x)  # dE[ids[n, t]] += d_x[n, t] for every (n, t), repeats included
     if padding_idx is not None:
@@ -274,16 +280,23 @@ class NumpyLSTMClassifier:
 
     # ---------------------------------------------------------------- forward and backward
 
+    def _check_batch(self, ids, lengths, *, train: bool, mask):
+        """Checked ``(ids (N, T), lengths (N,))``; a dropout ``mask`` only where dropout is used."""
+        ids = _check_ids(ids, self.vocab_size)
+        lengths = _check_lengths(lengths, *ids.shape)
+        if mask is not None and not (train and self.dropout > 0):
+            raise ValueError(f"mask is used only in training with dropout > 0; got train={train}, dropout={self.dropout}")
+        return ids, lengths
+
     def _forward(self, ids, lengths, *, train: bool, mask=None):
         """Logits (N,) and what the backward pass needs."""
-        ids = _check_ids(ids, self.vocab_size)
-        N, T = ids.shape
-        lengths = _check_lengths(lengths, N, T)
+        ids, lengths = self._check_batch(ids, lengths, train=train, mask=mask)
+        N = ids.shape[0]
         T_b = int(lengths.max())
         ids = ids[:, :T_b]  # causal LSTM: the steps after the longest length reach no gathered state
         p = self.params
         x = p["embedding"][ids]  # (N, T_b, D): x_t = E[w_t]
-        out, _, lstm_cache = lstm_forward(x, None, {k: p[k] for k in PARAM_KEYS})  # (N, T_b, H)
+        out, _, lstm_cache = lstm_forward_fast(x, None, {k: p[k] for k in PARAM_KEYS})  # (N, T_b, H)
         rows = np.arange(N)
         if self.pooling == "last":
             s = out[rows, lengths - 1]  # (N, H): h_ℓ, the state at each sequence's true length
@@ -291,8 +304,6 @@ class NumpyLSTMClassifier:
         else:
             valid = (np.arange(T_b) < lengths[:, None]).astype(out.dtype)  # (N, T_b): 1 on the real tokens
             s = np.einsum("nth,nt->nh", out, valid) / lengths[:, None].astype(out.dtype)  # mean of h_1 … h_ℓ
-        if mask is not None and not (train and self.dropout > 0):
-            raise ValueError(f"mask is used only in training with dropout > 0; got train={train}, dropout={self.dropout}")
         if train and self.dropout > 0:
             s_drop, mask = dropout_forward(s, self.dropout, train=True, mode="inverted", mask=mask, seed=self._dropout_rng)
         else:
@@ -327,7 +338,7 @@ class NumpyLSTMClassifier:
         2. the linear layer: ``∂L/∂w_out = Σ_n ∂L/∂z_n s_n``, ``∂L/∂b_out = Σ_n ∂L/∂z_n``,
            ``∂L/∂s_n = ∂L/∂z_n w_out``, then back through the dropout mask;
         3. the LSTM: ``d_out (N, T, H)`` is ``∂L/∂s_n`` at ``t = ℓ_n`` and zero elsewhere
-           (``"mean"``: ``∂L/∂s_n / ℓ_n`` at every ``t ≤ ℓ_n``), given to :func:`lstm_backward`;
+           (``"mean"``: ``∂L/∂s_n / ℓ_n`` at every ``t ≤ ℓ_n``), given to :func:`~rnnbook.scratch.lstm_fast.lstm_backward_fast`;
         4. the embedding: the ``∂L/∂x_t`` it returns, scatter-added into the rows of ``E``
            (:func:`embedding_backward`).
 
@@ -357,7 +368,7 @@ class NumpyLSTMClassifier:
             d_out[np.arange(N), lengths - 1] = d_s  # only h_ℓ reaches the loss
         else:
             d_out = (valid / lengths[:, None].astype(d_s.dtype))[:, :, None] * d_s[:, None, :]
-        g = lstm_backward(d_out, lstm_cache)
+        g = lstm_backward_fast(d_out, lstm_cache)
         grads.update({k: g[k] for k in PARAM_KEYS})
         grads["embedding"] = embedding_backward(g["x"], ids, self.vocab_size, self.padding_idx)
         return loss, {name: grads[name] for name in PARAM_NAMES}

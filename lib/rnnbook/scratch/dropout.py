@@ -1,6 +1,6 @@
 """Dropout in its two forms, and the masks a recurrent network uses (NumPy only).
 
-Chapter 4, *Dropout*. Note B writes dropout with ``p`` the probability of
+Section 4.1, *Dropout*. Note B writes dropout with ``p`` the probability of
 *dropping* a unit (as PyTorch does)::
 
     ĥ = h ⊙ m,   m ~ Bernoulli(1 − p)     while training    (eq-dropout-train)
@@ -31,6 +31,30 @@ def _check_p(p) -> float:
     return float(p)
 
 
+def _check_sizes(**sizes) -> None:
+    for name, value in sizes.items():
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+
+def _checked(name: str, a, p, mode: str, mask, train: bool, *, mask_required: bool = False):
+    """The checked ``(a, p, mask)`` of :func:`dropout_forward` (``name = "h"``) or :func:`dropout_backward` (``"d_out"``).
+
+    ``a`` as a finite float array; ``p`` a probability; in training, a given ``mask`` as a 0/1 array of
+    ``a``'s dtype that broadcasts to ``a``'s shape (``mask_required``: it must be given).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    p = _check_p(p)
+    a = np.asarray(a)
+    a = as_float_array(name, a, ndim=a.ndim, dims="(...)")
+    if train and mask is None and mask_required:
+        raise ValueError("mask must be the mask returned by dropout_forward in training; got None")
+    if train and mask is not None:
+        mask = _check_mask(mask, a.shape, a.dtype, name)
+    return a, p, mask
+
+
 def _rng(seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -57,9 +81,7 @@ def sequence_dropout_mask(N: int, T: int, H: int, p: float, *, variational: bool
     whole sequence; ``False`` draws a fresh mask at every step, as ``nn.Dropout``
     applied to the ``(N, T, H)`` output of ``nn.LSTM`` does.
     """
-    for name, value in (("N", N), ("T", T), ("H", H)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    _check_sizes(N=N, T=T, H=H)
     if variational:
         return np.broadcast_to(dropout_mask((N, 1, H), p, seed, dtype), (N, T, H)).copy()
     return dropout_mask((N, T, H), p, seed, dtype)
@@ -86,18 +108,12 @@ def dropout_forward(h, p: float, *, train: bool = True, mode: str = "inverted", 
     out : array shaped like ``h`` (dtype kept).
     mask : the mask used (None at inference), for :func:`dropout_backward`.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
-    p = _check_p(p)
-    h = np.asarray(h)
-    h = as_float_array("h", h, ndim=h.ndim, dims="(...)")
-    if not train:
+    h, p, mask = _checked("h", h, p, mode, mask, train)
+    if not train:  # eq-dropout-inference, or nothing (inverted)
         return (h * (1 - p) if mode == "standard" else h.copy()).astype(h.dtype, copy=False), None
     if mask is None:
-        mask = dropout_mask(h.shape, p, seed, h.dtype)
-    else:
-        mask = _check_mask(mask, h.shape, h.dtype, "h")
-    out = h * _train_scale(mask, p, mode)
+        mask = dropout_mask(h.shape, p, seed, h.dtype)  # m ~ Bernoulli(1 − p)
+    out = h * _train_scale(mask, p, mode)  # eq-dropout-train: h ⊙ m, or eq-dropout-inverted: h ⊙ m / (1 − p)
     return out.astype(h.dtype, copy=False), mask
 
 
@@ -131,14 +147,7 @@ def dropout_backward(d_out, mask, p: float, *, train: bool = True, mode: str = "
     Dropout is linear in ``h``, so its backward multiplies by what the forward
     multiplied by: ``m`` or ``m / (1 − p)`` in training, ``1 − p`` or 1 at inference.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
-    p = _check_p(p)
-    d_out = np.asarray(d_out)
-    d_out = as_float_array("d_out", d_out, ndim=d_out.ndim, dims="(...)")
+    d_out, p, mask = _checked("d_out", d_out, p, mode, mask, train, mask_required=True)
     if not train:
         return d_out * (1 - p) if mode == "standard" else d_out.copy()
-    if mask is None:
-        raise ValueError("mask must be the mask returned by dropout_forward in training; got None")
-    mask = _check_mask(mask, d_out.shape, d_out.dtype, "d_out")
     return (d_out * _train_scale(mask, p, mode)).astype(d_out.dtype, copy=False)

@@ -38,6 +38,15 @@ def relative_error(a, b) -> float:
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 
 
+def _check_perturbable(x, eps) -> None:
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise ValueError(f"x must be a float NumPy array (it is perturbed in place); got {type(x).__name__}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0; got {eps!r}")
+    if not np.shares_memory(x.reshape(-1), x):
+        raise ValueError("x must be contiguous so that it can be perturbed in place")
+
+
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar ``f()`` with respect to the array ``x``, eq-bptt-central-difference.
 
@@ -55,14 +64,9 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     -------
     Array of ``x``'s shape and dtype: the estimate of ``∂f/∂x``.
     """
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise ValueError(f"x must be a float NumPy array (it is perturbed in place); got {type(x).__name__}")
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0; got {eps!r}")
+    _check_perturbable(x, eps)
     grad = np.zeros_like(x)
-    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat_x, x):
-        raise ValueError("x must be contiguous so that it can be perturbed in place")
+    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)  # views: writing flat_x[i] changes x
     for i in range(flat_x.size):
         old = flat_x[i]
         flat_x[i] = old + eps

@@ -23,19 +23,23 @@ biases, :func:`negate_update_gate`). Where the reset gate acts, before or after
 ``W_hn``, is a real difference; ONNX calls PyTorch's choice
 ``linear_before_reset``. It lets one matrix product ``W_hh h_{t-1}`` serve all
 three gates, which is why cuDNN uses it.
+
+:func:`gru_cell` and :func:`gru_cell_backward` are one step, written like the
+equations, with no argument checking; the checked step and sequence functions
+check their arguments once, then call them (the sequence functions in a loop over t).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, as_grad, check_params, check_shape, prepare_inputs
+from rnnbook.scratch import _validate
+from rnnbook.scratch._validate import VARIANTS, check_params
 from rnnbook.scratch.activations import sigmoid, tanh
-
-VARIANTS = ("torch", "seed")
 
 
 @dataclass
@@ -45,104 +49,119 @@ class GRUCache:
     Attributes
     ----------
     x : (N, T, D).  h0 : (N, H).  h : (N, T, H) states ``h_1 … h_T``.
-    r, z, n : (N, T, H) reset gate, update gate, candidate.
-    hn : (N, T, H) ``W_hn h_{t-1} + b_hn`` (torch) or ``W_hn (r_t ⊙ h_{t-1})`` (seed).
     p : parameters, in the computation's dtype.   variant : ``"torch"`` or ``"seed"``.
+    steps : the T caches of :func:`gru_cell`, one per step.
+
+    Read from the steps (properties), each (N, T, H): ``r``, ``z``, ``n``, the reset gate, the update
+    gate and the candidate; ``hn``, ``W_hn h_{t-1} + b_hn`` (torch) or ``W_hn (r_t ⊙ h_{t-1})`` (seed).
     """
 
     x: np.ndarray
     h0: np.ndarray
     h: np.ndarray
-    r: np.ndarray
-    z: np.ndarray
-    n: np.ndarray
-    hn: np.ndarray
     p: dict
     variant: str
+    steps: list = field(default_factory=list, repr=False)
+
+    def _stack(self, k: int) -> np.ndarray:
+        if not self.steps:
+            return np.empty_like(self.h)
+        return np.stack([s[k] for s in self.steps], axis=1)
+
+    # Stacked once, on first use.
+    @cached_property
+    def r(self) -> np.ndarray:
+        """(N, T, H) reset gates r_t."""
+        return self._stack(2)
+
+    @cached_property
+    def z(self) -> np.ndarray:
+        """(N, T, H) update gates z_t."""
+        return self._stack(3)
+
+    @cached_property
+    def n(self) -> np.ndarray:
+        """(N, T, H) candidates (n_t, or the notes' h̃_t)."""
+        return self._stack(4)
+
+    @cached_property
+    def hn(self) -> np.ndarray:
+        """(N, T, H) the recurrent term of the candidate."""
+        return self._stack(5)
 
 
-def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}")
+# --------------------------------------------------------------------------- one step: the equations
 
 
-# --------------------------------------------------------------------------- one step
+def gru_cell(x_t, h_prev, p, variant="torch"):
+    """One GRU step: eq-gru-reset, eq-gru-update, then eq-gru-torch-candidate and eq-gru-torch-hidden
+    (``variant="torch"``) or eq-gru-candidate and eq-gru-hidden (``variant="seed"``).
 
-
-def _gru_cell(xw_t, h_prev, W_hh, b_hh, variant):
-    """One GRU step given the input projections ``xw_t = W_ih x_t + b_ih`` (N, 3H)."""
-    H = h_prev.shape[1]
-    W_hr, W_hz, W_hn = W_hh[0:H], W_hh[H : 2 * H], W_hh[2 * H : 3 * H]
-    b_hr, b_hz, b_hn = b_hh[0:H], b_hh[H : 2 * H], b_hh[2 * H : 3 * H]
-    r_t = sigmoid(xw_t[:, 0:H] + h_prev @ W_hr.T + b_hr)  # eq-gru-reset
-    z_t = sigmoid(xw_t[:, H : 2 * H] + h_prev @ W_hz.T + b_hz)  # eq-gru-update
+    No argument checking: this is the equations as code (:func:`gru_step_forward` checks, then calls it).
+    ``x_t (N, D)``, ``h_prev (N, H)``; ``p`` as in :func:`gru_forward`. Returns ``h_t (N, H)`` and the
+    cache for :func:`gru_cell_backward`.
+    """
+    x_r, x_z, x_n = np.split(x_t @ p["weight_ih"].T + p["bias_ih"], 3, axis=1)  # W_i· x_t + b_i·
+    W_hr, W_hz, W_hn = np.split(p["weight_hh"], 3)
+    b_hr, b_hz, b_hn = np.split(p["bias_hh"], 3)
+    r_t = sigmoid(x_r + h_prev @ W_hr.T + b_hr)  # eq-gru-reset
+    z_t = sigmoid(x_z + h_prev @ W_hz.T + b_hz)  # eq-gru-update
     if variant == "torch":
         hn_t = h_prev @ W_hn.T + b_hn
-        n_t = tanh(xw_t[:, 2 * H :] + r_t * hn_t)  # eq-gru-torch-candidate: reset applied after W_hn
+        n_t = tanh(x_n + r_t * hn_t)  # eq-gru-torch-candidate: reset applied after W_hn
         h_t = (1 - z_t) * n_t + z_t * h_prev  # eq-gru-torch-hidden
     else:
         hn_t = (r_t * h_prev) @ W_hn.T
-        n_t = tanh(xw_t[:, 2 * H :] + hn_t + b_hn)  # eq-gru-candidate: reset applied before W_hn
+        n_t = tanh(x_n + hn_t + b_hn)  # eq-gru-candidate: reset applied before W_hn
         h_t = (1 - z_t) * h_prev + z_t * n_t  # eq-gru-hidden
-    return h_t, r_t, z_t, n_t, hn_t
+    cache_t = (x_t, h_prev, r_t, z_t, n_t, hn_t, p, variant)
+    return h_t, cache_t
 
 
-def _gru_cell_backward(dh_t, h_prev, r_t, z_t, n_t, hn_t, W_hh, variant):
-    """Backward of one step: returns (d_xw (N, 3H), d_hh (N, 3H), dh_prev (N, H)).
+def gru_cell_backward(dh_t, cache_t):
+    """Backward of :func:`gru_cell`, either variant (read from the cache).
 
-    ``d_xw`` is the gradient at the input projections (so ``dW_ih = d_xwᵀ x``),
-    ``d_hh`` at the recurrent pre-activations ``W_hh h`` (or ``W_hn (r ⊙ h)``).
+    ``dh_t (N, H)`` is the total gradient reaching ``h_t``. Returns ``grads_t``, a dict with this step's
+    ``weight_ih (3H, D)``, ``weight_hh (3H, H)``, ``bias_ih``, ``bias_hh (3H,)`` and ``x (N, D)``, and
+    ``dh_prev (N, H)``, the gradient passed back to ``h_{t-1}``. No argument checking.
     """
-    H = h_prev.shape[1]
-    W_hr, W_hz, W_hn = W_hh[0:H], W_hh[H : 2 * H], W_hh[2 * H : 3 * H]
-    if variant == "torch":
-        dn = dh_t * (1 - z_t)
-        dz = dh_t * (h_prev - n_t)
-        dh_prev = dh_t * z_t
-    else:
-        dn = dh_t * z_t
-        dz = dh_t * (n_t - h_prev)
-        dh_prev = dh_t * (1 - z_t)
-    da_n = dn * (1 - n_t * n_t)  # at the candidate's pre-activation
-    da_z = dz * z_t * (1 - z_t)
-    if variant == "torch":
-        d_hn = da_n * r_t  # at W_hn h + b_hn
-        dr = da_n * hn_t
-        da_r = dr * r_t * (1 - r_t)
-        dh_prev = dh_prev + d_hn @ W_hn
-    else:
-        d_hn = da_n  # at W_hn (r ⊙ h)
-        d_rh = da_n @ W_hn  # at r ⊙ h
-        dr = d_rh * h_prev
-        da_r = dr * r_t * (1 - r_t)
+    x_t, h_prev, r_t, z_t, n_t, hn_t, p, variant = cache_t
+    W_hr, W_hz, W_hn = np.split(p["weight_hh"], 3)
+    if variant == "torch":  # h_t = (1 − z) ⊙ n + z ⊙ h_prev
+        dn, dz, dh_prev = dh_t * (1 - z_t), dh_t * (h_prev - n_t), dh_t * z_t
+    else:  # h_t = (1 − z) ⊙ h_prev + z ⊙ h̃
+        dn, dz, dh_prev = dh_t * z_t, dh_t * (n_t - h_prev), dh_t * (1 - z_t)
+    da_n = dn * (1 - n_t**2)  # through tanh
+    da_z = dz * z_t * (1 - z_t)  # through σ
+    if variant == "torch":  # n = tanh(x_n + r ⊙ (W_hn h_prev + b_hn))
+        da_hn = da_n * r_t  # at W_hn h_prev + b_hn
+        da_r = da_n * hn_t * r_t * (1 - r_t)
+        dh_prev = dh_prev + da_hn @ W_hn
+        dW_hn, db_hn = da_hn.T @ h_prev, da_hn.sum(axis=0)
+    else:  # h̃ = tanh(x_n + W_hn (r ⊙ h_prev) + b_hn)
+        d_rh = da_n @ W_hn  # at r ⊙ h_prev
+        da_r = d_rh * h_prev * r_t * (1 - r_t)
         dh_prev = dh_prev + d_rh * r_t
+        dW_hn, db_hn = da_n.T @ (r_t * h_prev), da_n.sum(axis=0)
     dh_prev = dh_prev + da_r @ W_hr + da_z @ W_hz
-    d_xw = np.concatenate([da_r, da_z, da_n], axis=1)
-    d_hh = np.concatenate([da_r, da_z, d_hn], axis=1)
-    return d_xw, d_hh, dh_prev
+    da_x = np.concatenate([da_r, da_z, da_n], axis=1)  # at the input projections, gates r, z, n
+    grads_t = {
+        "weight_ih": da_x.T @ x_t,
+        "weight_hh": np.concatenate([da_r.T @ h_prev, da_z.T @ h_prev, dW_hn]),
+        "bias_ih": da_x.sum(axis=0),
+        "bias_hh": np.concatenate([da_r.sum(axis=0), da_z.sum(axis=0), db_hn]),
+        "x": da_x @ p["weight_ih"],
+    }
+    return grads_t, dh_prev
 
 
-def _prepare(x, h0, p, *, x_ndim, x_name="x", h_name="h0"):
-    x, (h0,), p = prepare_inputs(x, {h_name: h0}, p, gates=3, kind="GRU", x_ndim=x_ndim, x_name=x_name)
-    return x, h0, p
-
-
-def _hh_inputs(d_hh, h_prev, r_t, H, variant):
-    """What multiplies each block of ``d_hh`` to give ``dW_hh``: h for r, z (and n in torch), r ⊙ h for n in seed."""
-    if variant == "torch":
-        return d_hh.T @ h_prev
-    return np.concatenate([d_hh[:, : 2 * H].T @ h_prev, d_hh[:, 2 * H :].T @ (r_t * h_prev)], axis=0)
-
-
-def _hh_bias_grad(d_hh, d_xw, H, variant):
-    """``bias_hh`` gradient: at the recurrent pre-activations, except seed's b_hn, which sits with the input term."""
-    if variant == "torch":
-        return d_hh.sum(axis=0)
-    return np.concatenate([d_hh[:, : 2 * H].sum(axis=0), d_xw[:, 2 * H :].sum(axis=0)])
+# --------------------------------------------------------------------------- one step, checked
 
 
 def gru_step_forward(x_t, h_prev, p: Mapping[str, np.ndarray], variant: str = "torch"):
-    """One GRU step: eq-gru-reset, eq-gru-update, then eq-gru-candidate and eq-gru-hidden
+    """One checked GRU step: :func:`gru_cell` after checking the arguments.
+
+    Computes eq-gru-reset, eq-gru-update, then eq-gru-candidate and eq-gru-hidden
     (``variant="seed"``) or eq-gru-torch-candidate and eq-gru-torch-hidden (``variant="torch"``).
 
     Parameters
@@ -153,34 +172,21 @@ def gru_step_forward(x_t, h_prev, p: Mapping[str, np.ndarray], variant: str = "t
 
     Returns
     -------
-    h_t : (N, H).   cache : for :func:`gru_step_backward`.
+    h_t : (N, H).   cache : for :func:`gru_step_backward` (the cache of :func:`gru_cell`).
     """
-    _check_variant(variant)
-    x_t, h_prev, p = _prepare(x_t, h_prev, p, x_ndim=2, x_name="x_t", h_name="h_prev")
-    xw_t = x_t @ p["weight_ih"].T + p["bias_ih"]
-    h_t, r_t, z_t, n_t, hn_t = _gru_cell(xw_t, h_prev, p["weight_hh"], p["bias_hh"], variant)
-    return h_t, (x_t, h_prev, r_t, z_t, n_t, hn_t, p, variant)
+    x_t, h_prev, p = _validate.gru_inputs(x_t, h_prev, p, variant, step=True)
+    return gru_cell(x_t, h_prev, p, variant)
 
 
 def gru_step_backward(dh_t, cache) -> dict[str, np.ndarray]:
-    """Backward of one GRU step, either variant.
+    """Backward of one checked GRU step, either variant.
 
     Returns a dict with ``x (N, D)``, ``h_prev (N, H)`` and the parameter gradients
     ``weight_ih (3H, D)``, ``weight_hh (3H, H)``, ``bias_ih (3H,)``, ``bias_hh (3H,)``.
     """
-    x_t, h_prev, r_t, z_t, n_t, hn_t, p, variant = cache
-    N, H = h_prev.shape
-    dh_t = as_float_array("dh_t", dh_t, ndim=2, dims="(N, H)")
-    check_shape("dh_t", dh_t, (N, H), "(N, H)")
-    d_xw, d_hh, dh_prev = _gru_cell_backward(dh_t.astype(h_prev.dtype), h_prev, r_t, z_t, n_t, hn_t, p["weight_hh"], variant)
-    return {
-        "x": d_xw @ p["weight_ih"],
-        "h_prev": dh_prev,
-        "weight_ih": d_xw.T @ x_t,
-        "weight_hh": _hh_inputs(d_hh, h_prev, r_t, H, variant),
-        "bias_ih": d_xw.sum(axis=0),
-        "bias_hh": _hh_bias_grad(d_hh, d_xw, H, variant),
-    }
+    dh_t = _validate.step_grad("dh_t", dh_t, like=cache[1])
+    grads_t, dh_prev = gru_cell_backward(dh_t, cache)
+    return {**grads_t, "h_prev": dh_prev}
 
 
 # --------------------------------------------------------------------------- sequences
@@ -201,18 +207,16 @@ def gru_forward(x, h0, p: Mapping[str, np.ndarray], variant: str = "torch"):
     -------
     out : (N, T, H).   h_T : (N, H).   cache : :class:`GRUCache` for :func:`gru_backward`.
     """
-    _check_variant(variant)
-    x, h0, p = _prepare(x, h0, p, x_ndim=3)
-    N, T, D = x.shape
-    H = p["weight_hh"].shape[1]
-    xw = (x.reshape(N * T, D) @ p["weight_ih"].T).reshape(N, T, 3 * H) + p["bias_ih"]  # hoisted
-    h, r, z, n, hn = (np.empty((N, T, H), dtype=x.dtype) for _ in range(5))
-    h_prev = h0
+    x, h0, p = _validate.gru_inputs(x, h0, p, variant)
+    N, T, _ = x.shape
+    out = np.empty((N, T, h0.shape[1]), dtype=x.dtype)  # h_1 … h_T
+    h_t = h0
+    steps = []  # the cache of every step, for gru_backward
     for t in range(T):
-        h_prev, r[:, t], z[:, t], n[:, t], hn[:, t] = _gru_cell(xw[:, t], h_prev, p["weight_hh"], p["bias_hh"], variant)
-        h[:, t] = h_prev
-    h_T = h[:, -1].copy() if T else h0.copy()
-    return h, h_T, GRUCache(x=x, h0=h0, h=h, r=r, z=z, n=n, hn=hn, p=p, variant=variant)
+        h_t, cache_t = gru_cell(x[:, t], h_t, p, variant)
+        out[:, t] = h_t
+        steps.append(cache_t)
+    return out, h_t, GRUCache(x=x, h0=h0, h=out, p=p, variant=variant, steps=steps)
 
 
 def gru_backward(d_out, cache: GRUCache, d_h_T=None) -> dict[str, np.ndarray]:
@@ -229,36 +233,17 @@ def gru_backward(d_out, cache: GRUCache, d_h_T=None) -> dict[str, np.ndarray]:
     dict with the keys of ``p`` (``weight_ih (3H, D)``, ``weight_hh (3H, H)``,
     ``bias_ih (3H,)``, ``bias_hh (3H,)``) plus ``x (N, T, D)`` and ``h0 (N, H)``.
     """
-    if not isinstance(cache, GRUCache):
-        raise ValueError(f"cache must be the GRUCache returned by gru_forward; got {type(cache).__name__}")
-    x, h, p, variant = cache.x, cache.h, cache.p, cache.variant
-    N, T, H = h.shape
-    D = x.shape[2]
-    d_out = as_grad("d_out", d_out, (N, T, H), "(N, T, H)", h.dtype)
-    dh_next = np.zeros((N, H), dtype=h.dtype)
-    if d_h_T is not None:
-        dh_next = dh_next + as_grad("d_h_T", d_h_T, (N, H), "(N, H)", h.dtype)
-
-    W_hh = p["weight_hh"]
-    d_xw = np.empty((N, T, 3 * H), dtype=h.dtype)
-    d_hh = np.empty((N, T, 3 * H), dtype=h.dtype)
-    for t in reversed(range(T)):
-        h_prev = h[:, t - 1] if t > 0 else cache.h0
-        d_xw[:, t], d_hh[:, t], dh_next = _gru_cell_backward(
-            d_out[:, t] + dh_next, h_prev, cache.r[:, t], cache.z[:, t], cache.n[:, t], cache.hn[:, t], W_hh, variant
-        )
-    # Hoisted out of the loop, as the input projection is in gru_forward: every weight gradient is a
-    # sum over t of per-step products, so it is one product over all N·T rows.
-    h_prev = np.concatenate([cache.h0[:, None], h[:, :-1]], axis=1)[:, :T].reshape(N * T, H)  # h_{t-1} for every t
-    d_xw_flat, d_hh_flat = d_xw.reshape(N * T, 3 * H), d_hh.reshape(N * T, 3 * H)
-    return {
-        "weight_ih": d_xw_flat.T @ x.reshape(N * T, D),
-        "weight_hh": _hh_inputs(d_hh_flat, h_prev, cache.r.reshape(N * T, H), H, variant),
-        "bias_ih": d_xw_flat.sum(axis=0),
-        "bias_hh": _hh_bias_grad(d_hh_flat, d_xw_flat, H, variant),
-        "x": (d_xw_flat @ p["weight_ih"]).reshape(N, T, D),
-        "h0": dh_next,
-    }
+    d_out, dh_next = _validate.backward_inputs(d_out, cache, GRUCache, "gru_forward", d_h_T=d_h_T)
+    grads = {k: np.zeros_like(w) for k, w in cache.p.items()}
+    grads["x"] = np.empty_like(cache.x)
+    for t in reversed(range(len(cache.steps))):
+        dh_t = d_out[:, t] + dh_next  # from h_t's own loss and from step t + 1
+        grads_t, dh_next = gru_cell_backward(dh_t, cache.steps[t])
+        for k in cache.p:
+            grads[k] += grads_t[k]  # the same weights act at every step: their gradients add up
+        grads["x"][:, t] = grads_t["x"]
+    grads["h0"] = dh_next
+    return grads
 
 
 def negate_update_gate(p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

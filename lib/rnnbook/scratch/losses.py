@@ -1,6 +1,6 @@
 """Binary cross-entropy, from probabilities and from logits, with gradients (NumPy only).
 
-Chapter 4, *Binary cross-entropy*. The notes' loss, for labels ``y_i`` and
+Section 4.2, *Binary cross-entropy*. The notes' loss, for labels ``y_i`` and
 predicted probabilities ``ŷ_i``::
 
     L = −(1/N) Σ_i [ y_i log ŷ_i + (1 − y_i) log(1 − ŷ_i) ]          (eq-bce-loss)
@@ -34,7 +34,8 @@ LOG_CLAMP = -100.0
 _GRAD_CLAMP = float(np.float32(1e-12))
 
 
-def _pair(name_x: str, x, name_y: str, y):
+def _pair(name_x: str, x, name_y: str, y, *, probabilities: bool = False):
+    """Checked ``(x, y)``: same shape, not empty, labels ``y`` in [0, 1]; with ``probabilities``, ``x`` in [0, 1] too."""
     x, y = np.asarray(x), np.asarray(y)
     x = as_float_array(name_x, x, ndim=x.ndim, dims="(N,) or any shape")
     y = as_float_array(name_y, y, ndim=y.ndim, dims="(N,) or any shape")
@@ -44,6 +45,8 @@ def _pair(name_x: str, x, name_y: str, y):
         raise ValueError(f"{name_x} must not be empty; got shape {x.shape}")
     if np.any((y < 0) | (y > 1)):
         raise ValueError(f"{name_y} must hold labels in [0, 1]; got values from {y.min():g} to {y.max():g}")
+    if probabilities and np.any((x < 0) | (x > 1)):
+        raise ValueError(f"{name_x} must hold probabilities in [0, 1]; got values from {x.min():g} to {x.max():g}")
     dtype = np.result_type(x, y)
     return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
 
@@ -61,9 +64,7 @@ def bce(p, y) -> float:
     float. Each ``log`` is clamped at −100 as in PyTorch, so ``ŷ = 0`` with
     ``y = 1`` costs 100 rather than infinity.
     """
-    p, y = _pair("p", p, "y", y)
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"p must hold probabilities in [0, 1]; got values from {p.min():g} to {p.max():g}")
+    p, y = _pair("p", p, "y", y, probabilities=True)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), LOG_CLAMP)
         log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
@@ -75,9 +76,7 @@ def bce_grad(p, y) -> np.ndarray:
 
     Undefined at ``ŷ ∈ {0, 1}``; PyTorch clamps the denominator at 1e-12, and so do we.
     """
-    p, y = _pair("p", p, "y", y)
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"p must hold probabilities in [0, 1]; got values from {p.min():g} to {p.max():g}")
+    p, y = _pair("p", p, "y", y, probabilities=True)
     return (p - y) / np.maximum(p * (1 - p), _GRAD_CLAMP) / p.size
 
 

@@ -1,6 +1,6 @@
 """Binary classification metrics from their equations (NumPy only), matching scikit-learn.
 
-Chapter 5, *Evaluation*. Positive label 1, arguments in scikit-learn's order
+Chapter 5, *Evaluation* (Sections 5.1 and 5.2). Positive label 1, arguments in scikit-learn's order
 ``(y_true, y_pred)`` or ``(y_true, y_score)``. From the confusion matrix
 ``[[TN, FP], [FN, TP]]``::
 
@@ -70,6 +70,14 @@ def _pair(y_true, y_pred):
     if y_pred.shape != y_true.shape:
         raise ValueError(f"y_pred must have the length of y_true, {y_true.shape[0]}; got {y_pred.shape[0]}")
     return y_true, y_pred
+
+
+def _scored(y_true, y_score):
+    """Checked ``(y_true, y_score)`` of a score-based metric: labels in {0, 1} with both classes, finite scores."""
+    y_true = _labels("y_true", y_true)
+    y_score = _scores("y_score", y_score, y_true.size)
+    _both_classes(y_true)
+    return y_true, y_score
 
 
 def _ratio(num: int, den: int, what: str) -> float:
@@ -161,9 +169,7 @@ def roc_curve(y_true, y_score, drop_intermediate: bool = True):
     fpr, tpr, thresholds : 1-D arrays, as ``sklearn.metrics.roc_curve``;
     ``thresholds[0]`` is ``inf``.
     """
-    y_true = _labels("y_true", y_true)
-    y_score = _scores("y_score", y_score, y_true.size)
-    _both_classes(y_true)
+    y_true, y_score = _scored(y_true, y_score)
     order = np.argsort(y_score, kind="mergesort")[::-1]
     y, s = y_true[order], y_score[order]
     last_of_each_score = np.r_[np.flatnonzero(np.diff(s)), y.size - 1]
@@ -195,9 +201,7 @@ def auc_mann_whitney(y_true, y_score) -> float:
     Mann–Whitney statistic is ``U = Σ_{positives} R − n₊(n₊ + 1)/2`` and the AUC is
     ``U / (n₊ n₋)``: the same number as :func:`roc_auc`, computed without a curve.
     """
-    y_true = _labels("y_true", y_true)
-    y_score = _scores("y_score", y_score, y_true.size)
-    _both_classes(y_true)
+    y_true, y_score = _scored(y_true, y_score)
     _, group, counts = np.unique(y_score, return_inverse=True, return_counts=True)
     last_rank = np.cumsum(counts)  # ranks 1 … n; each group of tied scores ends at this rank
     R = (last_rank - (counts - 1) / 2)[group]  # the group's mean rank

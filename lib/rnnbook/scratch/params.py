@@ -188,6 +188,15 @@ def params_from_concat(weights: Mapping[str, np.ndarray], biases: Mapping[str, n
     }
 
 
+def _check_kind_and_params(p, kind: str):
+    """``(p, gates, H)``: ``p`` checked as the parameters of a ``kind`` cell, and that cell's gate names."""
+    if kind not in NOTES_GATES:
+        raise ValueError(f"kind must be one of {sorted(NOTES_GATES)}; got {kind!r}")
+    gates = NOTES_GATES[kind]
+    p, _, H = check_params(p, gates=len(gates), kind=kind.upper())
+    return p, gates, H
+
+
 def params_to_concat(p: Mapping[str, np.ndarray], kind: str):
     """The inverse of :func:`params_from_concat`: ``(weights, biases)`` in the notes' form.
 
@@ -196,10 +205,7 @@ def params_to_concat(p: Mapping[str, np.ndarray], kind: str):
     (``variant="seed"``), where ``b_hn`` adds to ``b_in``; in PyTorch's variant
     ``b_hn`` sits inside ``r ⊙ (W_hn h + b_hn)`` and has no place in the notes' form.
     """
-    if kind not in NOTES_GATES:
-        raise ValueError(f"kind must be one of {sorted(NOTES_GATES)}; got {kind!r}")
-    gates = NOTES_GATES[kind]
-    p, _, H = check_params(p, gates=len(gates), kind=kind.upper())
+    p, gates, H = _check_kind_and_params(p, kind)
     b = p["bias_ih"] + p["bias_hh"]
     weights, biases = {}, {}
     for k, g in enumerate(gates):

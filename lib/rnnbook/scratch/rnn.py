@@ -1,6 +1,6 @@
 """The vanilla (Elman) RNN in NumPy: forward, output layer and full BPTT.
 
-Equations (chapter 1, *The recurrence* and *Backpropagation through time*)::
+Equations (Section 1.1, *The recurrence*, and Section 1.2, *Backpropagation through time*)::
 
     a_t = W_xh x_t + b_xh + W_hh h_{t-1} + b_hh        (pre-activation)
     h_t = tanh(a_t)                                    (eq-rnn-hidden)
@@ -13,18 +13,21 @@ names: ``weight_ih`` is the book's ``W_xh`` (the notes' ``W_{xh}`` or
 ``bias_ih + bias_hh`` as in ``nn.RNN``; only their sum matters.
 
 Shapes are batch-first: ``x (N, T, D)``, states ``(N, H)``, outputs ``(N, T, H)``.
-Each sequence function loops the step function, as in CS231n's ``rnn_layers.py``.
+:func:`rnn_cell` and :func:`rnn_cell_backward` are one step, written like the
+equations, with no argument checking. The checked functions (:func:`rnn_step_forward`,
+:func:`rnn_forward` …) check their arguments once (``_validate``), then call them;
+each sequence function loops the cell, as in CS231n's ``rnn_layers.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
-from rnnbook.scratch._validate import as_float_array, as_grad, check_shape, prepare_inputs
-from rnnbook.scratch.activations import sigmoid, tanh, tanh_grad_from_output
+from rnnbook.scratch import _validate
+from rnnbook.scratch.activations import sigmoid, tanh
 
 
 @dataclass
@@ -37,41 +40,58 @@ class RNNCache:
     h0 : (N, H) initial state.
     h : (N, T, H) hidden states ``h_1 … h_T`` (the output ``out``).
     p : the parameter dict, in the computation's dtype.
+    steps : the T caches of :func:`rnn_cell`, one per step (``steps[t]`` for the book's step t + 1).
     """
 
     x: np.ndarray
     h0: np.ndarray
     h: np.ndarray
     p: dict
+    steps: list = field(default_factory=list, repr=False)
 
 
-# --------------------------------------------------------------------------- one step
+# --------------------------------------------------------------------------- one step: the equations
 
 
-def _step_forward(x_t, h_prev, W_xh, W_hh, b_h):
-    a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h  # W_xh x_t + W_hh h_{t-1} + b_h, rows as batch
-    h_t = tanh(a_t)
-    return h_t
+def rnn_cell(x_t, h_prev, p):
+    """One step of the RNN, eq-rnn-hidden: ``h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)``.
+
+    No argument checking: this is the equation as code (:func:`rnn_step_forward` checks, then calls it).
+    ``x_t (N, D)``, ``h_prev (N, H)``; ``p`` as in :func:`rnn_forward`. Rows are the batch, so the
+    book's ``W_hh h_{t-1}`` reads ``h_prev @ W_hh.T``. Returns ``h_t (N, H)`` and the cache for
+    :func:`rnn_cell_backward`.
+    """
+    a_t = x_t @ p["weight_ih"].T + p["bias_ih"] + h_prev @ p["weight_hh"].T + p["bias_hh"]
+    h_t = tanh(a_t)  # eq-rnn-hidden
+    cache_t = (x_t, h_prev, h_t, p)
+    return h_t, cache_t
 
 
-def _step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
-    da_t = dh_t * tanh_grad_from_output(h_t)  # eq-bptt-preact: through tanh, 1 - h_t^2
-    return {
-        "x": da_t @ W_xh,
-        "h_prev": da_t @ W_hh,
-        "weight_ih": da_t.T @ x_t,
+def rnn_cell_backward(dh_t, cache_t):
+    """Backward of :func:`rnn_cell`: eq-bptt-preact, then this step's share of eq-bptt-param-grads.
+
+    ``dh_t (N, H)`` is the total gradient reaching ``h_t``. Returns ``grads_t``, a dict with this
+    step's ``weight_ih (H, D)``, ``weight_hh (H, H)``, ``bias_ih``, ``bias_hh (H,)`` and ``x (N, D)``,
+    and ``dh_prev (N, H)``, the gradient passed back to ``h_{t-1}``. No argument checking.
+    """
+    x_t, h_prev, h_t, p = cache_t
+    da_t = dh_t * (1 - h_t**2)  # eq-bptt-preact: through tanh, tanh' = 1 - h_t²
+    grads_t = {
+        "weight_ih": da_t.T @ x_t,  # eq-bptt-param-grads, this step's term
         "weight_hh": da_t.T @ h_prev,
-        "bias": da_t.sum(axis=0),
+        "bias_ih": da_t.sum(axis=0),
+        "bias_hh": da_t.sum(axis=0),  # both biases enter only through their sum
+        "x": da_t @ p["weight_ih"],
     }
+    dh_prev = da_t @ p["weight_hh"]
+    return grads_t, dh_prev
 
 
-def _prepare(x, h0, p, *, x_ndim, x_name="x", h_name="h0"):
-    x, (h0,), p = prepare_inputs(x, {h_name: h0}, p, gates=1, kind="RNN", x_ndim=x_ndim, x_name=x_name)
-    return x, h0, p
+# --------------------------------------------------------------------------- one step, checked
 
 
 def rnn_step_forward(x_t, h_prev, p: Mapping[str, np.ndarray]):
-    """One step of the RNN: ``h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)``, eq-rnn-hidden.
+    """One checked step of the RNN: :func:`rnn_cell` after checking the arguments (eq-rnn-hidden).
 
     Parameters
     ----------
@@ -82,15 +102,14 @@ def rnn_step_forward(x_t, h_prev, p: Mapping[str, np.ndarray]):
     Returns
     -------
     h_t : (N, H) next hidden state, in the dtype of the inputs (float32 in, float32 out).
-    cache : tuple for :func:`rnn_step_backward`.
+    cache : for :func:`rnn_step_backward` (the cache of :func:`rnn_cell`).
     """
-    x_t, h_prev, p = _prepare(x_t, h_prev, p, x_ndim=2, x_name="x_t", h_name="h_prev")
-    h_t = _step_forward(x_t, h_prev, p["weight_ih"], p["weight_hh"], p["bias_ih"] + p["bias_hh"])
-    return h_t, (x_t, h_prev, h_t, p)
+    x_t, h_prev, p = _validate.rnn_inputs(x_t, h_prev, p, step=True)
+    return rnn_cell(x_t, h_prev, p)
 
 
 def rnn_step_backward(dh_t, cache) -> dict[str, np.ndarray]:
-    """Backward of one RNN step: eq-bptt-preact and this step's share of eq-bptt-param-grads.
+    """Backward of one checked RNN step: eq-bptt-preact and this step's share of eq-bptt-param-grads.
 
     Parameters
     ----------
@@ -103,12 +122,9 @@ def rnn_step_backward(dh_t, cache) -> dict[str, np.ndarray]:
     ``weight_ih (H, D)``, ``weight_hh (H, H)``, ``bias_ih (H,)``, ``bias_hh (H,)``
     (the two bias gradients are equal: both biases enter only through their sum).
     """
-    x_t, h_prev, h_t, p = cache
-    dh_t = as_float_array("dh_t", dh_t, ndim=2, dims="(N, H)")
-    check_shape("dh_t", dh_t, h_t.shape, "(N, H)")
-    g = _step_backward(dh_t.astype(h_t.dtype, copy=False), x_t, h_prev, h_t, p["weight_ih"], p["weight_hh"])
-    b = g.pop("bias")
-    return {**g, "bias_ih": b, "bias_hh": b.copy()}
+    dh_t = _validate.step_grad("dh_t", dh_t, like=cache[1])
+    grads_t, dh_prev = rnn_cell_backward(dh_t, cache)
+    return {**grads_t, "h_prev": dh_prev}
 
 
 # --------------------------------------------------------------------------- sequences
@@ -133,50 +149,16 @@ def rnn_forward(x, h0, p: Mapping[str, np.ndarray]):
     The dtype of the result is NumPy's promotion of the inputs' dtypes: float32
     arrays in give float32 out.
     """
-    x, h0, p = _prepare(x, h0, p, x_ndim=3)
+    x, h0, p = _validate.rnn_inputs(x, h0, p)
     N, T, _ = x.shape
-    H = p["weight_hh"].shape[1]
-    b = p["bias_ih"] + p["bias_hh"]
-    h = np.empty((N, T, H), dtype=x.dtype)
-    h_prev = h0
+    out = np.empty((N, T, h0.shape[1]), dtype=x.dtype)  # h_1 … h_T
+    h_t = h0
+    steps = []  # the cache of every step, for rnn_backward
     for t in range(T):
-        h_prev = h[:, t] = _step_forward(x[:, t], h_prev, p["weight_ih"], p["weight_hh"], b)
-    h_T = h[:, -1].copy() if T else h0.copy()
-    return h, h_T, RNNCache(x=x, h0=h0, h=h, p=p)
-
-
-def _bptt(d_out, cache: RNNCache, d_h_T=None):
-    """Full backpropagation through time; returns the gradients and every δ_t = ∂L/∂h_t."""
-    if not isinstance(cache, RNNCache):
-        raise ValueError(f"cache must be the RNNCache returned by rnn_forward; got {type(cache).__name__}")
-    x, h0, h, p = cache.x, cache.h0, cache.h, cache.p
-    N, T, H = h.shape
-    d_out = as_grad("d_out", d_out, (N, T, H), "(N, T, H)", h.dtype)
-    dh_next = np.zeros((N, H), dtype=h.dtype)
-    if d_h_T is not None:
-        dh_next = dh_next + as_grad("d_h_T", d_h_T, (N, H), "(N, H)", h.dtype)
-
-    grads = {
-        "weight_ih": np.zeros_like(p["weight_ih"]),
-        "weight_hh": np.zeros_like(p["weight_hh"]),
-        "bias": np.zeros(H, dtype=h.dtype),
-        "x": np.empty_like(x),
-    }
-    delta = np.empty_like(h)
-    for t in reversed(range(T)):
-        # eq-bptt-delta: the loss reaches h_t directly (d_out) and through h_{t+1}.
-        delta[:, t] = d_out[:, t] + dh_next
-        h_prev = h[:, t - 1] if t > 0 else h0
-        g = _step_backward(delta[:, t], x[:, t], h_prev, h[:, t], p["weight_ih"], p["weight_hh"])
-        # eq-bptt-param-grads: the same weights act at every step, so their gradients add up.
-        grads["weight_ih"] += g["weight_ih"]
-        grads["weight_hh"] += g["weight_hh"]
-        grads["bias"] += g["bias"]
-        grads["x"][:, t] = g["x"]
-        dh_next = g["h_prev"]
-    b = grads.pop("bias")
-    grads.update(bias_ih=b, bias_hh=b.copy(), h0=dh_next)
-    return grads, delta
+        h_t, cache_t = rnn_cell(x[:, t], h_t, p)
+        out[:, t] = h_t
+        steps.append(cache_t)
+    return out, h_t, RNNCache(x=x, h0=h0, h=out, p=p, steps=steps)
 
 
 def rnn_backward(d_out, cache: RNNCache, d_h_T=None) -> dict[str, np.ndarray]:
@@ -196,7 +178,16 @@ def rnn_backward(d_out, cache: RNNCache, d_h_T=None) -> dict[str, np.ndarray]:
     ``weight_hh (H, H)``, ``bias_ih (H,)``, ``bias_hh (H,)``) plus
     ``x (N, T, D)`` and ``h0 (N, H)``.
     """
-    grads, _ = _bptt(d_out, cache, d_h_T)
+    d_out, dh_next = _validate.backward_inputs(d_out, cache, RNNCache, "rnn_forward", d_h_T=d_h_T)
+    grads = {k: np.zeros_like(w) for k, w in cache.p.items()}
+    grads["x"] = np.empty_like(cache.x)
+    for t in reversed(range(len(cache.steps))):
+        delta_t = d_out[:, t] + dh_next  # eq-bptt-delta: from h_t's own loss and from h_{t+1}
+        grads_t, dh_next = rnn_cell_backward(delta_t, cache.steps[t])
+        for k in cache.p:
+            grads[k] += grads_t[k]  # eq-bptt-param-grads: the same weights act at every step
+        grads["x"][:, t] = grads_t["x"]
+    grads["h0"] = dh_next
     return grads
 
 
@@ -207,7 +198,11 @@ def bptt_hidden_grads(d_out, cache: RNNCache, d_h_T=None) -> np.ndarray:
     ``δ[:, t-1]`` is the *total* gradient reaching ``h_t``, from its own output and
     from all later steps. Its norm against t is the vanishing/exploding-gradient plot.
     """
-    _, delta = _bptt(d_out, cache, d_h_T)
+    d_out, dh_next = _validate.backward_inputs(d_out, cache, RNNCache, "rnn_forward", d_h_T=d_h_T)
+    delta = np.empty_like(d_out)
+    for t in reversed(range(len(cache.steps))):
+        delta[:, t] = d_out[:, t] + dh_next  # eq-bptt-delta
+        _, dh_next = rnn_cell_backward(delta[:, t], cache.steps[t])
     return delta
 
 
@@ -233,16 +228,6 @@ def rnn_output(h, W_hy, b_y, activation: str = "sigmoid") -> np.ndarray:
     -------
     (..., K) array in the promoted dtype of the inputs.
     """
-    if activation not in ("sigmoid", "linear"):
-        raise ValueError(f"activation must be 'sigmoid' or 'linear'; got {activation!r}")
-    h = np.asarray(h)
-    if h.ndim < 1:
-        raise ValueError(f"h must have shape (..., H); got a scalar of shape {h.shape}")
-    h = as_float_array("h", h, ndim=h.ndim, dims="(..., H)")
-    W_hy = as_float_array("W_hy", W_hy, ndim=2, dims="(K, H)")
-    if W_hy.shape[1] != h.shape[-1]:
-        raise ValueError(f"W_hy must have shape (K, H) with H = {h.shape[-1]} (the last axis of h); got {W_hy.shape}")
-    b_y = as_float_array("b_y", b_y, ndim=1, dims="(K,)")
-    check_shape("b_y", b_y, (W_hy.shape[0],), "(K,)")
-    y = h @ W_hy.T + b_y
-    return sigmoid(y) if activation == "sigmoid" else y
+    h, W_hy, b_y = _validate.output_inputs(h, W_hy, b_y, activation)
+    y = h @ W_hy.T + b_y  # eq-rnn-output: the logit
+    return sigmoid(y) if activation == "sigmoid" else y  # ŷ_t = σ(y_t), or y_t itself
