@@ -128,6 +128,8 @@ async () => {
   root.appendChild(article);
   document.body.replaceChildren(root);
   document.getElementById('jb-print-docs-body')?.remove();
+  // Solutions and "Going deeper" blocks are part of the book; folded plotting code (hide-input) is not.
+  document.querySelectorAll('details.hide.above-input').forEach(d => d.remove());
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   if (window.MathJax) {
     await MathJax.startup.promise;

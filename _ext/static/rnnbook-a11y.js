@@ -6,6 +6,7 @@
 // - each expand arrow of the sidebar's contents names the chapter it opens;
 // - a "Going deeper" dropdown's name is its visible title, not "Toggle hidden content";
 // - a box that scrolls sideways (a wide table, a long output) can be reached with the keyboard;
+// - a figure drawn wider than the text column may use the whole width of a phone's screen (CSS);
 // - the references page's list of citations holds list items only (docutils adds back-links).
 (() => {
   const fix = () => {
@@ -31,6 +32,10 @@
       if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
       }
+    });
+    document.querySelectorAll(".cell_output img").forEach((img) => {
+      const column = img.parentElement.clientWidth;
+      img.classList.toggle("wide-figure", img.complete && img.naturalWidth > column);
     });
     document.querySelectorAll(".citation-list[role='list']").forEach((list) => {
       list.removeAttribute("role");
