@@ -171,3 +171,23 @@ def call_recording_warnings(fn, *args, **kwargs):
 def binomial_tolerance(n: int, q: float, z: float = 6.0) -> float:
     """``z`` standard deviations ``√(n q (1 − q))`` of a Binomial(n, q) count (z = 6: a false alarm ~1e-9)."""
     return z * float(np.sqrt(n * q * (1.0 - q)))
+
+
+def lstm_autograd(module: nn.LSTM, x, h0, c0, d_out, d_h_T=None, d_c_T=None):
+    """Autograd through a float64 ``nn.LSTM`` (1 layer, batch first) of L = Σ out ⊙ d_out (+ Σ h_T ⊙ d_h_T + Σ c_T ⊙ d_c_T).
+
+    Returns ``(out (N, T, H), grads)`` with the parameters' gradients under the scratch names
+    (``weight_ih`` …) and ``x``, ``h0``, ``c0``: what ``scratch.lstm_backward`` must equal.
+    """
+    xt, h0t, c0t = t64(x, True), t64(h0, True), t64(c0, True)
+    module.zero_grad()
+    out, (h_n, c_n) = module(xt, (h0t[None], c0t[None]))
+    loss = (out * t64(d_out)).sum()
+    if d_h_T is not None:
+        loss = loss + (h_n[0] * t64(d_h_T)).sum()
+    if d_c_T is not None:
+        loss = loss + (c_n[0] * t64(d_c_T)).sum()
+    loss.backward()
+    grads = {k: getattr(module, k + "_l0").grad.numpy() for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    grads.update(x=xt.grad.numpy(), h0=h0t.grad.numpy(), c0=c0t.grad.numpy())
+    return out.detach().numpy(), grads

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from _helpers import (
+    lstm_autograd,
     AUTOGRAD_TOL,
     FORWARD_TOL,
     SHAPES,
@@ -49,22 +50,6 @@ def _setup(shape, salt=0):
     h0 = rng.normal(scale=0.5, size=(N, H))
     c0 = rng.normal(size=(N, H))
     return rng, module, p, x, h0, c0
-
-
-def _torch_grads(module, x, h0, c0, G_out, G_h=None, G_c=None):
-    """Autograd gradients of L = Σ out ⊙ G_out (+ Σ h_T ⊙ G_h + Σ c_T ⊙ G_c) through nn.LSTM."""
-    xt, h0t, c0t = t64(x, True), t64(h0, True), t64(c0, True)
-    module.zero_grad()
-    out, (h_n, c_n) = module(xt, (h0t[None], c0t[None]))
-    loss = (out * t64(G_out)).sum()
-    if G_h is not None:
-        loss = loss + (h_n[0] * t64(G_h)).sum()
-    if G_c is not None:
-        loss = loss + (c_n[0] * t64(G_c)).sum()
-    loss.backward()
-    grads = {k: getattr(module, k + "_l0").grad.numpy() for k in KEYS}
-    grads.update(x=xt.grad.numpy(), h0=h0t.grad.numpy(), c0=c0t.grad.numpy())
-    return grads
 
 
 # --------------------------------------------------------------------------- forward
@@ -261,7 +246,7 @@ def test_lstm_backward_equals_autograd(shape, final):
     _, _, cache = scratch.lstm_forward(x, (h0, c0), p)
     grads = scratch.lstm_backward(G_out, cache, d_h_T=G_h, d_c_T=G_c)
     assert set(grads) == set(KEYS) | {"x", "h0", "c0"}
-    assert_grads_close(grads, _torch_grads(module, x, h0, c0, G_out, G_h, G_c))
+    assert_grads_close(grads, lstm_autograd(module, x, h0, c0, G_out, G_h, G_c)[1])
     np.testing.assert_array_equal(grads["bias_ih"], grads["bias_hh"])  # only the sum of the biases matters
     assert not np.shares_memory(grads["bias_ih"], grads["bias_hh"])
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from _helpers import (
+    lstm_autograd,
     AUTOGRAD_TOL,
     FORWARD_TOL,
     SHAPES,
@@ -107,22 +108,6 @@ def test_fast_backward_equals_readable_backward(shape, state, final):
 # --------------------------------------------------------------------------- both == nn.LSTM and autograd
 
 
-def _torch_grads(module, x, h0, c0, d_out, d_h_T, d_c_T):
-    """Autograd gradients of L = Σ out ⊙ d_out (+ Σ h_T ⊙ d_h_T + Σ c_T ⊙ d_c_T) through nn.LSTM."""
-    xt, h0t, c0t = t64(x, True), t64(h0, True), t64(c0, True)
-    module.zero_grad()
-    out, (h_n, c_n) = module(xt, (h0t[None], c0t[None]))
-    loss = (out * t64(d_out)).sum()
-    if d_h_T is not None:
-        loss = loss + (h_n[0] * t64(d_h_T)).sum()
-    if d_c_T is not None:
-        loss = loss + (c_n[0] * t64(d_c_T)).sum()
-    loss.backward()
-    grads = {k: getattr(module, k + "_l0").grad.numpy() for k in KEYS}
-    grads.update(x=xt.grad.numpy(), h0=h0t.grad.numpy(), c0=c0t.grad.numpy())
-    return out.detach().numpy(), grads
-
-
 @pytest.mark.equation("eq-lstm-cell-grad")
 @pytest.mark.parametrize("version", ["readable", "fast"])
 @pytest.mark.parametrize("final", ["none", "both"])
@@ -135,7 +120,7 @@ def test_both_lstms_equal_torch_and_autograd(shape, final, version):
     forward, backward = {"readable": (scratch.lstm_forward, scratch.lstm_backward),
                          "fast": (scratch.lstm_forward_fast, scratch.lstm_backward_fast)}[version]
     out, _, cache = forward(x, (h0, c0), p)
-    out_torch, grads_torch = _torch_grads(module, x, h0, c0, d_out, d_h_T, d_c_T)
+    out_torch, grads_torch = lstm_autograd(module, x, h0, c0, d_out, d_h_T, d_c_T)
     assert_close(out, out_torch, FORWARD_TOL, "forward", f"{version} out")
     assert_grads_close(backward(d_out, cache, d_h_T=d_h_T, d_c_T=d_c_T), grads_torch, AUTOGRAD_TOL)
 

@@ -104,20 +104,25 @@ class _Canvas:
                          color=TORCH_INK if self._on(group) else DIM, family="monospace", zorder=5)
 
 
-def _figure(ax, width, height):
+def _cell_canvas(ax, parts):
+    """The figure (6.4 × 3.9 inches: readable on a phone), a white background, and the cell's box."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.4, 3.9), layout="constrained")
     else:
         fig = ax.figure
     fig.patch.set_facecolor("white")  # readable on the site's dark theme too
     ax.set_facecolor("white")
     ax.set_axis_off()
     ax.set_aspect("equal")
-    return fig, ax
+    ax.set_xlim(-0.3, 11.8)
+    ax.set_ylim(-1.4, 6.2)
+    ax.add_patch(FancyBboxPatch((1.0, 0.25), 9.4, 5.25, boxstyle="round,pad=0.1", facecolor=CELL_FILL,
+                                edgecolor="#8da2c0", linewidth=1.2, zorder=0))
+    return fig, ax, _Canvas(ax, parts)
 
 
 def lstm_cell_diagram(highlight=None, ax=None):
-    """Draw the LSTM cell (equations eq-lstm-forget … eq-lstm-hidden), gate by gate.
+    """Draw the LSTM cell of Section 2.1, gate by gate (a picture: it computes no equation).
 
     Parameters
     ----------
@@ -131,10 +136,7 @@ def lstm_cell_diagram(highlight=None, ax=None):
     The matplotlib Figure.
     """
     parts = _parts(highlight, LSTM_PARTS, "LSTM")
-    fig, ax = _figure(ax, 6.4, 3.9)
-    c = _Canvas(ax, parts)
-    ax.add_patch(FancyBboxPatch((1.0, 0.25), 9.4, 5.25, boxstyle="round,pad=0.1", facecolor=CELL_FILL,
-                                edgecolor="#8da2c0", linewidth=1.2, zorder=0))
+    fig, ax, c = _cell_canvas(ax, parts)
     top, bottom, gates_y = 4.9, 1.0, 2.45
     x_f, x_i, x_g, x_o, x_h = 2.6, 4.3, 5.9, 7.6, 9.1
     # the cell state: C_{t-1} → × f_t → + i_t ⊙ C̃_t → C_t
@@ -180,15 +182,13 @@ def lstm_cell_diagram(highlight=None, ax=None):
     c.label((x_o - 0.25, 3.55), r"$o_t$", "output", torch="o", ha="right")
     ax.text(11.5, -0.45, "blue: PyTorch's names (gates stacked i, f, g, o)", ha="right", va="top",
             fontsize=10, color=TORCH_INK)
-    ax.set_xlim(-0.3, 11.8)
-    ax.set_ylim(-1.0, 6.2)
     if parts is not None and len(parts) == 1:
         ax.set_title(LSTM_EQUATIONS[next(iter(parts))], fontsize=13, color=INK)
     return fig
 
 
 def gru_cell_diagram(highlight=None, ax=None):
-    """Draw the GRU cell in the notes' form (eq-gru-reset … eq-gru-hidden), gate by gate.
+    """Draw the GRU cell of Section 3.1 in the notes' form, gate by gate (a picture: it computes no equation).
 
     The notes (after Chung et al. 2014) let ``z_t`` weigh the candidate:
     ``h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t``. PyTorch calls the candidate ``n`` and lets
@@ -205,10 +205,7 @@ def gru_cell_diagram(highlight=None, ax=None):
     The matplotlib Figure.
     """
     parts = _parts(highlight, GRU_PARTS, "GRU")
-    fig, ax = _figure(ax, 6.4, 3.9)
-    c = _Canvas(ax, parts)
-    ax.add_patch(FancyBboxPatch((1.0, 0.25), 9.4, 5.25, boxstyle="round,pad=0.1", facecolor=CELL_FILL,
-                                edgecolor="#8da2c0", linewidth=1.2, zorder=0))
+    fig, ax, c = _cell_canvas(ax, parts)
     top, bottom, gates_y = 4.9, 1.0, 2.2
     x_r, x_z, x_n, x_keep, x_add = 2.7, 4.4, 7.2, 5.6, 8.7
     all_gates = ("reset", "update", "candidate")
@@ -257,8 +254,6 @@ def gru_cell_diagram(highlight=None, ax=None):
             color=TORCH_INK)
     ax.text(11.5, -0.95, r"PyTorch's z weighs $h_{t-1}$, not the candidate.", ha="right", va="top",
             fontsize=10, color=TORCH_INK)
-    ax.set_xlim(-0.3, 11.8)
-    ax.set_ylim(-1.4, 6.2)
     if parts is not None and len(parts) == 1:
         ax.set_title(GRU_EQUATIONS[next(iter(parts))], fontsize=13, color=INK)
     return fig
