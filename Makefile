@@ -83,7 +83,7 @@ book: install  ## Execute the notebooks (cached), build the site into _build/htm
 
 pdf: book  ## The same as `make book`: the site links its PDF, so the two are built together
 
-test-site: book $(AXE)  ## Open every built page (and the PDF) in headless Chromium (Debian's chromium), at desktop and phone width, with axe-core
+test-site: $(INSTALLED) $(AXE)  ## After `make book`: open every built page (and the PDF) in headless Chromium (Debian's chromium), at desktop and phone width, with axe-core
 	AXE_JS=$(abspath $(AXE)) $(PY) -m pytest tests/site
 
 bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side by side; writes _build/bench.json and appendix/_bench_table.md

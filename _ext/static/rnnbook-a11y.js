@@ -6,7 +6,7 @@
 // - each expand arrow of the sidebar's contents names the chapter it opens;
 // - a "Going deeper" dropdown's name is its visible title, not "Toggle hidden content";
 // - a box that scrolls sideways (a wide table, a long output) can be reached with the keyboard;
-// - a figure drawn wider than the text column may use the whole width of a phone's screen (CSS);
+// - on a phone, a figure drawn wider than the text column uses the whole width of the screen;
 // - the references page's list of citations holds list items only (docutils adds back-links).
 (() => {
   const fix = () => {
@@ -33,9 +33,14 @@
         box.setAttribute("tabindex", "0");
       }
     });
+    const screen = document.documentElement.clientWidth;
     document.querySelectorAll(".cell_output img").forEach((img) => {
-      const column = img.parentElement.clientWidth;
-      img.classList.toggle("wide-figure", img.complete && img.naturalWidth > column);
+      img.style.marginLeft = img.style.maxWidth = "";
+      const column = img.parentElement.getBoundingClientRect();
+      if (screen <= 600 && column.width > 0 && img.complete && img.naturalWidth > column.width) {
+        img.style.maxWidth = `${Math.min(img.naturalWidth, screen)}px`;  // edge to edge of the screen
+        img.style.marginLeft = `${-column.left}px`;
+      }
     });
     document.querySelectorAll(".citation-list[role='list']").forEach((list) => {
       list.removeAttribute("role");
