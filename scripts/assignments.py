@@ -23,15 +23,19 @@ For every chapter notebook ``chapters/<chapter>/<notebook>.ipynb`` this writes
 
 It also writes ``<out>/README.md`` for instructors. Two more modes:
 
-    python scripts/assignments.py --nbgrader <course>/source   # nbgrader source notebooks (private!)
+    python scripts/assignments.py --nbgrader course/source     # nbgrader source notebooks (private!)
     python scripts/assignments.py --grade submissions/*.ipynb  # run every check of submitted notebooks
 
-The rules are checked, not
-assumed: a code cell inside a solution without ``### BEGIN SOLUTION`` markers, a
-solution that is never closed, or a kept cell that needs a variable only a
-removed solution defined, stops the script with an error naming the cell.
-tests/test_assignments.py checks the output (no line of any solution leaks,
-every exercise survives, the notebooks run and validate).
+An nbgrader source notebook keeps every solution and carries nbgrader's metadata: code solutions in answer
+cells, the written solution of each derive- or experiment-exercise in one answer cell graded by hand, each
+check cell a locked autograder test. ``nbgrader generate_assignment`` makes the student version from it;
+appendix/instructors.md walks through the rest, and tests/test_nbgrader.py runs that walk-through.
+
+The rules are checked, not assumed. A solution marker that nbgrader would read otherwise than this script,
+a code cell inside a solution without ``### BEGIN SOLUTION`` markers, a solution that is never closed, or a
+kept cell that needs a name only a removed solution defines: each stops the script with an error naming the
+notebook and the cell, before anything is written. tests/test_assignments.py checks the output (no line of
+any solution leaks, every exercise survives, the notebooks run and validate).
 """
 
 from __future__ import annotations
@@ -57,6 +61,14 @@ SOLUTION_END = re.compile(r"^(:::+)\{solution-end\}[^\n]*\n\1[ \t]*$\n?", re.M)
 EXERCISE = re.compile(r"^:::+\{exercise\}[^\n]*\n:label: (\S+)", re.M)
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([a-z0-9-]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 BRANCH = "assignments"
+# nbgrader takes every line that *contains* these words for a marker, in any cell; a line that only looks like
+# one (another case, no space) is no marker to nbgrader, and its solution would reach the students.
+MARKER_WORDS = ("BEGIN SOLUTION", "END SOLUTION")
+LOOKS_LIKE_MARKER = re.compile(r"#+\s*(begin|end)[\s_-]*solutions?\b", re.I)
+KINDS = ("derive", "implement", "experiment")
+# nbgrader points of an exercise, by kind: a check cell scores an implement-exercise automatically; the written
+# answer of a derive- or experiment-exercise is graded by hand. `--points derive=2,implement=3,experiment=2`.
+POINTS = {"derive": 2, "implement": 3, "experiment": 2}
 
 
 class AssignmentError(ValueError):
@@ -75,6 +87,8 @@ class Report:
     removed_cells: int = 0
     tagged: list[int] = dataclasses.field(default_factory=list)  # student cells tagged raises-exception
     solution_lines: list[str] = dataclasses.field(default_factory=list)  # every removed solution line
+    points_auto: float = 0  # nbgrader points scored by the checks
+    points_by_hand: float = 0  # nbgrader points of the written answers, graded by hand
 
 
 # --------------------------------------------------------------------------- configuration
@@ -165,9 +179,12 @@ def _signature(block: str, indent: str) -> tuple[list[str], list[str], list[str]
     return out, [fn.name for fn in functions], kept
 
 
-def stub_code(source: str, where: str) -> tuple[str, list[str], list[str]]:
+def stub_code(source: str, where: str, *, keep_signatures: bool = True) -> tuple[str, list[str], list[str]]:
     """Replace every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block of a code cell.
 
+    With ``keep_signatures`` (the student notebooks of ``make assignments``), a block made only of functions
+    keeps their ``def`` lines and docstrings. Without it, every block becomes nbgrader's stub, as
+    ``nbgrader generate_assignment`` writes it: the names this removes are the names nbgrader removes.
     Returns ``(new source, functions the student now writes, removed solution lines)``.
     """
     out: list[str] = []
@@ -178,12 +195,19 @@ def stub_code(source: str, where: str) -> tuple[str, list[str], list[str]]:
     for number, line in enumerate(source.splitlines(), start=1):
         if line.strip() == BEGIN:
             if block is not None:
-                raise AssignmentError(f"{where}: nested {BEGIN} at line {number}")
-            block, indent = [], line[: len(line) - len(line.lstrip())]
+                raise AssignmentError(f"{where}: a second {BEGIN} at line {number}, before the {END} of the first "
+                                      "(nested solutions)")
+            block, indent, opened = [], line[: len(line) - len(line.lstrip())], number
         elif line.strip() == END:
             if block is None:
-                raise AssignmentError(f"{where}: {END} without {BEGIN} at line {number}")
-            stub, names, kept = _signature("\n".join(block), indent)
+                raise AssignmentError(f"{where}: {END} at line {number} has no {BEGIN} before it")
+            if keep_signatures:
+                try:
+                    stub, names, kept = _signature("\n".join(block), indent)
+                except AssignmentError as exc:
+                    raise AssignmentError(f"{where}: {exc}") from None
+            else:
+                stub, names, kept = [indent + part for part in STUB], [], []
             out += stub
             functions += names
             kept = {line.strip() for line in kept}
@@ -194,7 +218,7 @@ def stub_code(source: str, where: str) -> tuple[str, list[str], list[str]]:
         else:
             out.append(line)
     if block is not None:
-        raise AssignmentError(f"{where}: {BEGIN} is never closed by {END}")
+        raise AssignmentError(f"{where}: the {BEGIN} at line {opened} is never closed by {END}")
     new = "\n".join(out)
     # Functions whose body now raises NotImplementedError: those written inside the markers, and
     # those whose def line stands outside them, the usual nbgrader layout.
@@ -208,8 +232,29 @@ def stub_code(source: str, where: str) -> tuple[str, list[str], list[str]]:
 
 # --------------------------------------------------------------------------- one notebook
 
+SOLUTION_DIRECTIVE = re.compile(r"^(:::+)\{solution-start\}[^\n]*\n(?:[ \t]*:[\w-]+:[^\n]*\n)*\1[ \t]*$\n?", re.M)
 
-def _solution_spans(cells) -> list[tuple[int, int, int, int]]:
+
+def check_markers(cells, rel: pathlib.Path) -> None:
+    """Every solution marker stands alone on its line in a code cell, where nbgrader reads it as we do."""
+    for k, cell in enumerate(cells):
+        for number, line in enumerate(cell.source.splitlines(), start=1):
+            text = line.strip()
+            if cell.cell_type == "code" and text in (BEGIN, END):
+                continue
+            where = f"{rel.as_posix()}, cell {k}, line {number}: `{text}`"
+            if any(word in line for word in MARKER_WORDS):
+                raise AssignmentError(
+                    f"{where} is not a solution marker, but nbgrader takes every line that contains "
+                    f"'BEGIN SOLUTION' or 'END SOLUTION' for one. Write `{BEGIN}` and `{END}` alone on their lines, "
+                    "in code cells only, and no other line with these words")
+            if cell.cell_type == "code" and LOOKS_LIKE_MARKER.search(line):
+                raise AssignmentError(
+                    f"{where} looks like a solution marker, but nbgrader only knows `{BEGIN}` and `{END}`: "
+                    "the code it encloses would reach the students")
+
+
+def _solution_spans(cells, rel: pathlib.Path) -> list[tuple[int, int, int, int]]:
     """``(start cell, start offset, end cell, end offset)`` of every solution, markers included."""
     spans, opened = [], None
     for k, cell in enumerate(cells):
@@ -219,19 +264,23 @@ def _solution_spans(cells) -> list[tuple[int, int, int, int]]:
         while True:
             start = SOLUTION_START.search(cell.source, pos)
             if opened is None:
+                stray = SOLUTION_END.search(cell.source, pos)
+                if stray and (not start or stray.start() < start.start()):
+                    raise AssignmentError(f"{rel.as_posix()}, cell {k}: a solution-end with no solution-start before it")
                 if not start:
                     break
                 opened, pos = (k, start.start()), start.end()
                 continue
             end = SOLUTION_END.search(cell.source, pos)
             if start and (not end or start.start() < end.start()):
-                raise AssignmentError(f"cell {k}: a solution starts inside the solution opened in cell {opened[0]}")
+                raise AssignmentError(f"{rel.as_posix()}, cell {k}: a solution-start inside the solution opened in "
+                                      f"cell {opened[0]} (is a solution-end missing?)")
             if not end:
                 break
             spans.append((*opened, k, end.end()))
             opened, pos = None, end.end()
     if opened is not None:
-        raise AssignmentError(f"cell {opened[0]}: a solution-start opened here has no solution-end")
+        raise AssignmentError(f"{rel.as_posix()}, cell {opened[0]}: the solution-start here has no solution-end")
     return spans
 
 
@@ -239,111 +288,170 @@ def _markdown_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _nbgrader(grade_id: str, *, solution: bool = False, points: int | None = None) -> dict:
-    """nbgrader's cell metadata (schema 3): an answer cell, or a locked autograder-test cell worth ``points``."""
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": points is not None,
+def _prose(text: str) -> str:
+    """A piece of a written solution without its solution-start and solution-end directives."""
+    return SOLUTION_END.sub("", SOLUTION_DIRECTIVE.sub("", text)).strip()
+
+
+def _nbgrader(grade_id: str, *, solution: bool = False, points: float | None = None) -> dict:
+    """nbgrader's cell metadata (schema 3).
+
+    * ``solution`` without points: an answer cell that the checks grade (code only);
+    * ``solution`` with points: an answer graded by hand (a written answer, in markdown);
+    * points without ``solution``: a locked autograder test, worth ``points`` when it runs without error.
+    """
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": points is not None and not solution,
             "schema_version": 3, "solution": solution, "task": False}
     if points is not None:
         meta["points"] = points
     return meta
 
 
-def make_student_notebook(nb, rel: pathlib.Path, branch: str = BRANCH, *, nbgrader_source: bool = False):
+def make_student_notebook(nb, rel: pathlib.Path, branch: str = BRANCH, *, nbgrader_source: bool = False,
+                          points: dict[str, float] | None = None):
     """The student version of the chapter notebook ``nb`` (at ``rel`` in the repository), and a :class:`Report`.
 
-    With ``nbgrader_source=True`` the code solutions stay, between their markers,
-    and the cells carry nbgrader's metadata (answer cells, and each check cell an
-    autograder test worth one point): a *source* notebook for nbgrader, whose
-    ``generate_assignment`` turns it into the student version. It holds the code
-    solutions: never publish it.
+    With ``nbgrader_source=True``, an nbgrader *source* notebook instead, from which
+    ``nbgrader generate_assignment`` makes the student version. It keeps every solution, and its cells
+    carry nbgrader's metadata:
+
+    * the code solutions stay between their markers, in answer cells (``<label>-code``);
+    * the written solution of a derive- or experiment-exercise becomes one answer cell graded by hand
+      (``<label>-answer``), worth ``points[kind]``;
+    * each check cell becomes a locked autograder test (``<label>-check``), worth ``points["implement"]``.
+
+    The grade ids come from the exercise labels, so they stay the same from one build to the next.
+    The source notebook holds the solutions: never publish it.
     """
+    points = {**POINTS, **(points or {})}
     nb = copy.deepcopy(nb)
     cells = nb.cells
     report = Report(path=rel.as_posix())
-    for cell in cells:
+    check_markers(cells, rel)
+    kinds = {}  # exercise label → "derive", "implement" or "experiment", from the bold word that opens it
+    for k, cell in enumerate(cells):
         if cell.cell_type == "markdown":
-            report.exercises += EXERCISE.findall(cell.source)
+            for label in EXERCISE.findall(cell.source):
+                found = re.search(rf":label: {re.escape(label)}\s*\*\*(\w+)", cell.source)
+                kind = found.group(1).lower() if found else None
+                if kind not in KINDS:
+                    raise AssignmentError(f"{rel.as_posix()}, cell {k}: exercise {label} must open with "
+                                          "**Derive.**, **Implement.** or **Experiment.**")
+                kinds[label] = kind
+                report.exercises.append(label)
         if cell.cell_type == "code":
             report.checks += [m.group(1) for m in CHECK_CALL.finditer(cell.source)]
 
-    kinds = {}  # exercise label → "derive", "implement" or "experiment", from the bold word that opens it
-    for cell in cells:
-        for m in re.finditer(EXERCISE.pattern + r"\s*\*\*(\w+)", cell.source, re.M):
-            kinds[m.group(1)] = m.group(2).lower()
-    spans = _solution_spans(cells)
-    inside: dict[int, list[tuple[int, int, str]]] = {}  # markdown cell → character ranges to cut, and what replaces them
-    in_solution: set[int] = set()
-    for i, off_i, j, off_j in spans:
+    used_ids: dict[str, int] = {}
+
+    def grade_id(base: str) -> str:
+        used_ids[base] = used_ids.get(base, 0) + 1
+        return base if used_ids[base] == 1 else f"{base}-{used_ids[base]}"
+
+    cuts: dict[int, list[tuple[int, int, object]]] = {}  # markdown cell → ranges to cut, and the cell that replaces each
+    in_solution: dict[int, str] = {}  # code cell inside a solution → its exercise
+    for i, off_i, j, off_j in _solution_spans(cells, rel):
         label = re.match(r":::+\{solution-start\}[ \t]*(\S*)", cells[i].source[off_i:]).group(1)
-        # A written answer is expected unless the exercise is to implement a function.
-        answer = "" if kinds.get(label) == "implement" else TEXT_STUB
+        if label not in kinds:
+            raise AssignmentError(f"{rel.as_posix()}, cell {i}: the solution-start names {label!r}, "
+                                  "but no exercise of this notebook has that label")
+        prose = []
         for k in range(i, j + 1):
             if cells[k].cell_type == "markdown":
                 a = off_i if k == i else 0
                 b = off_j if k == j else len(cells[k].source)
-                inside.setdefault(k, []).append((a, b, answer if k == i else ""))
+                report.solution_lines += _markdown_lines(cells[k].source[a:b])
+                prose.append(_prose(cells[k].source[a:b]))
+                cuts.setdefault(k, []).append((a, b, None))
             else:
-                in_solution.add(k)
+                in_solution[k] = label
+        if kinds[label] != "implement":  # a written answer is expected: a cell of its own, where the solution was
+            text = "\n\n".join(part for part in prose if part) if nbgrader_source else ""
+            answer = nbformat.v4.new_markdown_cell(text or TEXT_STUB)
+            answer.id = f"{label}-answer"[-64:]
+            report.points_by_hand += points[kinds[label]]
+            if nbgrader_source:
+                answer.metadata["nbgrader"] = _nbgrader(grade_id(f"{label}-answer"), solution=True,
+                                                        points=points[kinds[label]])
+            a, b, _ = cuts[i][-1]
+            cuts[i][-1] = (a, b, answer)
 
-    student_cells = []
-    removed_names: set[str] = set()  # names that only the removed solution code defined
+    student_cells, origin, released = [], [], []  # the cells, their chapter cell, and their code as students get it
+    removed_by: dict[str, int] = {}  # name that only a removed solution defined → the cell of that solution
     stubbed: set[str] = set()
     exercise = "top"
     for k, cell in enumerate(cells):
         cell = copy.deepcopy(cell)
         where = f"{rel.as_posix()}, cell {k}"
+        source = cell.source
         if cell.cell_type == "markdown":
             exercise = (EXERCISE.findall(cell.source) or [exercise])[-1]
-        if cell.cell_type == "markdown" and k in inside:
-            kept, last = [], 0
-            for a, b, replacement in sorted(inside[k]):
-                kept.append(cell.source[last:a].rstrip("\n"))
-                kept.append(replacement)
-                report.solution_lines += _markdown_lines(cell.source[a:b])
+        if cell.cell_type == "markdown" and k in cuts:
+            parts, text, last = [], [], 0
+            for a, b, answer in sorted(cuts[k], key=lambda cut: cut[:2]):
+                text.append(cell.source[last:a].strip("\n"))
+                if answer is not None:
+                    parts += ["\n\n".join(t for t in text if t.strip()), answer]
+                    text = []
                 last = b
-            kept.append(cell.source[last:].lstrip("\n"))
-            text = "\n\n".join(part for part in kept if part.strip())
-            if not text.strip():
+            text.append(cell.source[last:].strip("\n"))
+            parts.append("\n\n".join(t for t in text if t.strip()))
+            parts = [part for part in parts if not isinstance(part, str) or part.strip()]
+            if not parts:
                 report.removed_cells += 1
-                continue
-            cell.source = text
-            if nbgrader_source and TEXT_STUB in text:
-                cell.metadata["nbgrader"] = _nbgrader(f"{exercise}-written-{k}", solution=True)
-        elif cell.cell_type == "code" and (k in in_solution or BEGIN in cell.source):
-            if BEGIN not in cell.source:
+            for n, part in enumerate(parts):
+                if isinstance(part, str):
+                    kept = copy.deepcopy(cell)
+                    kept.source = part
+                    if n and "id" in kept:
+                        kept.id = f"{cell.id}-{n}"[-64:]
+                    part = kept
+                student_cells.append(part)
+                origin.append(k)
+                released.append(part.source)
+            continue
+        if cell.cell_type == "code" and (k in in_solution or BEGIN in cell.source or END in cell.source):
+            if BEGIN not in cell.source and END not in cell.source:
                 raise AssignmentError(f"{where}: code inside a solution must be wrapped in {BEGIN} / {END}")
-            new, functions, removed = stub_code(cell.source, where)
+            source, functions, removed = stub_code(cell.source, where, keep_signatures=not nbgrader_source)
             report.solution_lines += [line.strip() for line in removed if line.strip()]
-            removed_names |= _names(parse_code(cell.source))[0] - _names(parse_code(new))[0]
+            for name in _names(parse_code(cell.source))[0] - _names(parse_code(source))[0]:
+                removed_by.setdefault(name, k)
             stubbed.update(functions)
             report.stubs += functions
             report.placeholders += not functions
             if nbgrader_source:
-                cell.metadata["nbgrader"] = _nbgrader(f"{exercise}-answer-{k}", solution=True)
+                cell.metadata["nbgrader"] = _nbgrader(grade_id(f"{in_solution.get(k, exercise)}-code"), solution=True)
             else:
-                cell.source = new
-        elif cell.cell_type == "code" and nbgrader_source and CHECK_CALL.search(cell.source):
-            cell.metadata["nbgrader"] = _nbgrader(f"{exercise}-check", points=1)
+                cell.source = source
+        elif cell.cell_type == "code" and CHECK_CALL.search(cell.source):
+            report.points_auto += points["implement"]
+            if nbgrader_source:
+                cell.metadata["nbgrader"] = _nbgrader(grade_id(f"{exercise}-check"), points=points["implement"])
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         student_cells.append(cell)
+        origin.append(k)
+        released.append(source)
 
     # Cells that use a function the student has not written yet raise NotImplementedError until they do.
     kept_stored: set[str] = set()
-    for cell in student_cells:
-        if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
-            kept_stored |= _names(parse_code(cell.source))[0]
-    removed_only = removed_names - kept_stored - stubbed
-    for index, cell in enumerate(student_cells):
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("solution"):
+    for cell, code in zip(student_cells, released):
+        if cell.cell_type == "code":
+            kept_stored |= _names(parse_code(code))[0]
+    removed_only = set(removed_by) - kept_stored - stubbed
+    for index, (cell, code, k) in enumerate(zip(student_cells, released, origin)):
+        if cell.cell_type != "code":
             continue
-        tree = parse_code(cell.source)
+        tree = parse_code(code)
         loaded = _names(tree)[1]
         dangling = sorted(loaded & removed_only)
         if dangling:
+            first = next((line for line in code.splitlines() if line.strip() and not line.startswith("#")), "")
             raise AssignmentError(
-                f"{rel.as_posix()}: student cell {index} uses {dangling}, which only a removed solution defines; "
-                "define them outside the solution, or inside the cell that uses them")
+                f"{rel.as_posix()}, cell {k} (`{first.strip()}`): it uses {', '.join(dangling)}, which only the "
+                f"solution in cell {removed_by[dangling[0]]} defines, and the students' notebook will not have it. "
+                "Define it outside the solution's markers, or in the cell that uses it")
         uses = (loaded & stubbed) - {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         if uses:  # calls it, or hands it to a check
             tags = cell.metadata.setdefault("tags", [])
@@ -491,13 +599,14 @@ check's message), `not attempted` or `missing`. This executes the students' code
 derive- and experiment-exercises have no automatic check; grade them by reading, against the solutions in the
 chapter notebooks (on the website they are the closed *Solution* dropdowns).
 
-**With nbgrader.** The chapter notebooks mark every code solution with nbgrader's own
-`### BEGIN SOLUTION` / `### END SOLUTION`. `python scripts/assignments.py --nbgrader <course>/source` writes
-one nbgrader assignment per chapter (`source/<chapter>/<notebook>.ipynb`): the chapter notebooks with the
-written solutions removed, the code solutions kept between their markers in cells marked as answer cells,
-and each check cell marked as an autograder test worth one point. Then, in the nbgrader course folder:
-`nbgrader generate_assignment <chapter>` (its release is these student notebooks), `nbgrader collect` /
-`nbgrader autograde <chapter>` (a check that passes scores its point), `nbgrader generate_feedback`.
+**With nbgrader.** `python scripts/assignments.py --nbgrader <course>/source` writes nbgrader *source*
+notebooks, one assignment per chapter (`source/<chapter>/<notebook>.ipynb`), with every solution inside:
+the code solutions between their markers in answer cells, the written solution of each derive- and
+experiment-exercise in one answer cell graded by hand, and each check cell as a locked autograder test. It
+prints the points of each chapter. Then, in the course folder: `nbgrader generate_assignment <chapter>`
+(the release), `nbgrader autograde <chapter>` (a check that passes scores its points), the written answers in
+the formgrader, and `nbgrader generate_feedback <chapter>`. The book's page *For instructors* has the whole
+walk-through, as commands that the course's tests run.
 The `source/` folder contains the code solutions: keep it private, and never put it on the `{branch}` branch.
 """
 
@@ -513,9 +622,44 @@ def readme(reports: list[Report], branch: str) -> str:
                          n_checks=sum(len(r.checks) for r in reports))
 
 
+NBGRADER_CONFIG = """\
+# nbgrader's settings for the course "RNN, LSTM and GRU: from equations to code".
+# Written once by `python scripts/assignments.py --nbgrader {source}`; yours to change.
+c = get_config()  # noqa: F821 (nbgrader defines get_config)
+c.CourseDirectory.course_id = "rnnbook"
+c.CourseDirectory.source_directory = "{source}"
+# Some cells train a small network; nbgrader's 30 s per cell is too short on a slow or busy machine.
+c.Execute.timeout = 600
+"""
+
+
+def _rel(path: pathlib.Path) -> pathlib.Path:
+    """Where a notebook stands in the repository: ``chapters/<chapter>/<notebook>.ipynb``."""
+    path = path.resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else pathlib.Path("chapters", path.parent.name, path.name)
+
+
 def build(out: pathlib.Path, branch: str = BRANCH, notebooks: list[pathlib.Path] | None = None,
-          *, nbgrader_source: bool = False) -> list[Report]:
-    """Write the student notebooks (or nbgrader source notebooks) and the README into ``out``."""
+          *, nbgrader_source: bool = False, points: dict[str, float] | None = None,
+          force: bool = False) -> list[Report]:
+    """Write the student notebooks (or nbgrader source notebooks) and the README into ``out``.
+
+    Every notebook is made before any is written, so a notebook the script refuses leaves ``out`` as it was.
+    An nbgrader source notebook that exists and differs (an instructor may have edited its points) is only
+    replaced with ``force``. Each file is written to a temporary name and then renamed.
+    """
+    made = []
+    for path in notebooks or chapter_notebooks():
+        rel = _rel(path)
+        student, report = make_student_notebook(nbformat.read(path, as_version=4), rel, branch,
+                                                nbgrader_source=nbgrader_source, points=points)
+        made.append((out / student_path(rel), nbformat.writes(student), report))
+    if nbgrader_source and not force:
+        edited = [str(target) for target, text, _ in made
+                  if target.is_file() and target.read_text(encoding="utf-8").rstrip("\n") != text.rstrip("\n")]
+        if edited:
+            raise AssignmentError(f"{edited[0]} (and {len(edited) - 1} more) exist and differ from what the chapters "
+                                  "give now; pass --force to replace them (changes made to them by hand are lost)")
     readme_path = out / "README.md"
     if readme_path.is_file() and readme_path.read_text(encoding="utf-8").startswith(README.split("\n", 1)[0]):
         for stale in out.glob("*/*.ipynb"):  # our own earlier output: a renamed chapter must not linger
@@ -523,28 +667,61 @@ def build(out: pathlib.Path, branch: str = BRANCH, notebooks: list[pathlib.Path]
         for folder in out.iterdir():
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
-    reports = []
-    for path in notebooks or chapter_notebooks():
-        rel = path.resolve().relative_to(ROOT)
-        student, report = make_student_notebook(nbformat.read(path, as_version=4), rel, branch,
-                                                nbgrader_source=nbgrader_source)
-        target = out / student_path(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(student, target)
-        reports.append(report)
+    written = [(target, text) for target, text, _ in made]
     if not nbgrader_source:
-        (out / "README.md").write_text(readme(reports, branch), encoding="utf-8")
-    return reports
+        written.append((readme_path, readme([report for *_, report in made], branch)))
+    for target, text in written:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        partial.replace(target)
+    return [report for *_, report in made]
+
+
+def points_table(reports: list[Report]) -> list[tuple[str, int, float, float]]:
+    """``(chapter, notebooks, points scored by the checks, points graded by hand)``, one row per chapter."""
+    rows: dict[str, list] = {}
+    for r in reports:
+        row = rows.setdefault(student_path(pathlib.Path(r.path)).parts[0], [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += r.points_auto
+        row[2] += r.points_by_hand
+    return [(chapter, *row) for chapter, row in rows.items()]
+
+
+def _points(text: str) -> dict[str, float]:
+    """``derive=2,implement=3`` → ``{"derive": 2.0, "implement": 3.0}``, for ``--points``."""
+    points = {}
+    for item in filter(None, text.split(",")):
+        kind, _, value = item.partition("=")
+        if kind.strip() not in KINDS:
+            raise argparse.ArgumentTypeError(f"--points: expected kinds {', '.join(KINDS)}; got {kind.strip()!r}")
+        try:
+            points[kind.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--points: expected a number of points for {kind.strip()}; "
+                                             f"got {value!r}") from None
+        if not points[kind.strip()] > 0:
+            raise argparse.ArgumentTypeError(f"--points: expected positive points for {kind.strip()}; got {value}")
+    return points
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", type=pathlib.Path, nargs="*", metavar="CHAPTER_NOTEBOOK",
+                        help="chapter notebooks to convert (default: every notebook under chapters/)")
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "_build" / "assignments",
                         help="output folder of the student notebooks (default: _build/assignments)")
     parser.add_argument("--branch", default=BRANCH,
                         help=f"branch the student notebooks are published on, for the badges (default: {BRANCH})")
     parser.add_argument("--nbgrader", type=pathlib.Path, metavar="SOURCE",
-                        help="instead, write nbgrader source notebooks (with the code solutions) into SOURCE")
+                        help="instead, write nbgrader source notebooks (with the solutions) into SOURCE, and an "
+                             "nbgrader_config.py beside SOURCE if there is none")
+    parser.add_argument("--points", type=_points, default={}, metavar="KIND=P,...",
+                        help="nbgrader points of an exercise, by kind (default: "
+                             + ",".join(f"{k}={v}" for k, v in POINTS.items()) + ")")
+    parser.add_argument("--force", action="store_true",
+                        help="with --nbgrader, replace source notebooks that were changed by hand")
     parser.add_argument("--grade", type=pathlib.Path, nargs="+", metavar="NOTEBOOK",
                         help="instead, run submitted notebooks and report every check")
     args = parser.parse_args(argv)
@@ -555,16 +732,27 @@ def main(argv=None) -> int:
         for notebook, check_id, verdict, message in grade(args.grade):
             print(f"{notebook}  {check_id:20} {verdict:14} {message}")
         return 0
+    missing = [p for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(map(str, missing))}")
     out = args.nbgrader or args.out
     try:
-        reports = build(out, args.branch, nbgrader_source=args.nbgrader is not None)
+        reports = build(out, args.branch, args.notebooks or None, nbgrader_source=args.nbgrader is not None,
+                        points=args.points, force=args.force)
     except AssignmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     out = out.resolve()
     shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
     if args.nbgrader:
-        print(f"{len(reports)} nbgrader source notebooks (code solutions inside: keep them private) → {shown}/")
+        config = out.parent / "nbgrader_config.py"
+        if not config.exists():
+            config.write_text(NBGRADER_CONFIG.format(source=out.name), encoding="utf-8")
+        print(f"{'chapter':16} notebooks  points scored by the checks  points graded by hand  total")
+        for chapter, n, auto, by_hand in points_table(reports):
+            print(f"{chapter:16} {n:9d}  {auto:27g}  {by_hand:21g}  {auto + by_hand:5g}")
+        print(f"{len(reports)} nbgrader source notebooks (solutions inside: keep them private) → {shown}/; "
+              f"nbgrader settings: {config.name} beside it")
         return 0
     print(f"{'notebook':36} exercises  checks  functions to write  other placeholders  cells tagged raises-exception")
     for r in reports:

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import pathlib
 import re
@@ -24,13 +23,9 @@ import nbformat
 import pytest
 
 import book
+from _solutions import assignments, hidden_lines, leaked_lines
 
 ROOT = book.ROOT
-SPEC = importlib.util.spec_from_file_location("assignments", ROOT / "scripts" / "assignments.py")
-assignments = importlib.util.module_from_spec(SPEC)
-sys.modules["assignments"] = assignments  # dataclasses look their module up there
-SPEC.loader.exec_module(assignments)
-
 NOTEBOOKS = book.notebooks()
 IDS = [p.relative_to(ROOT / "chapters").as_posix() for p in NOTEBOOKS]
 FAST = ["01-recurrent/01-recurrence.ipynb", "05-evaluation/01-metrics.ipynb"]  # a few seconds each
@@ -53,47 +48,6 @@ def student(out, rel: str):
     return nbformat.read(out / rel, as_version=4)
 
 
-def lines_of(nb) -> set[str]:
-    return {line.strip() for cell in nb.cells for line in cell.source.splitlines() if line.strip()}
-
-
-def secret_and_public_lines(nb) -> tuple[set[str], set[str]]:
-    """The lines of the solutions, and every other line of the chapter notebook."""
-    secret, public = set(), set()
-    inside = False
-    for cell in nb.cells:
-        in_markers = False
-        for line in cell.source.splitlines():
-            text = line.strip()
-            if cell.cell_type == "markdown" and re.match(r":::+\{solution-start\}", text):
-                inside = True
-            if cell.cell_type == "code" and text == "### BEGIN SOLUTION":
-                in_markers = True
-            if text:
-                is_secret = (inside and cell.cell_type == "markdown") or in_markers or text.endswith("SOLUTION")
-                (secret if is_secret else public).add(text)
-            if cell.cell_type == "markdown" and re.match(r":::+\{solution-end\}", text):
-                inside = False
-            if cell.cell_type == "code" and text == "### END SOLUTION":
-                in_markers = False
-    return secret, public
-
-
-def signatures_of_stubs(nb) -> set[str]:
-    """The ``def`` lines and docstrings of the functions the student writes: kept on purpose, even when the
-    solution wrote them inside the markers."""
-    kept = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        lines = cell.source.splitlines()
-        for node in ast.walk(assignments.parse_code(cell.source)):
-            if isinstance(node, ast.FunctionDef) and ast.unparse(node.body[-1]) == "raise NotImplementedError()":
-                stop = node.body[0].end_lineno if ast.get_docstring(node) else node.body[0].lineno - 1
-                kept |= {line.strip() for line in lines[node.lineno - 1 : stop]}
-    return kept
-
-
 EXERCISE_BLOCK = re.compile(r"^(:::+)\{exercise\}.*?^\1[ \t]*$", re.M | re.S)
 
 
@@ -101,16 +55,9 @@ EXERCISE_BLOCK = re.compile(r"^(:::+)\{exercise\}.*?^\1[ \t]*$", re.M | re.S)
 
 
 def test_no_line_of_any_solution_appears_in_any_student_notebook(out):
-    secret, public = set(), set()
-    for path in NOTEBOOKS:
-        s, p = secret_and_public_lines(book.read_notebook(path))
-        secret |= s
-        public |= p
-    hidden = secret - public  # a line such as `plt.show()` that the chapters also show outside solutions is no secret
-    assert len(hidden) > 500, f"only {len(hidden)} solution lines found: is the parser of this test broken?"
+    hidden = hidden_lines()
     for rel in IDS:
-        nb = student(out, rel)
-        leaked = sorted(lines_of(nb) & hidden - signatures_of_stubs(nb))
+        leaked = leaked_lines(student(out, rel), hidden)
         assert not leaked, f"{rel}: {len(leaked)} solution lines leaked, e.g. {leaked[:5]}"
 
 
@@ -239,42 +186,113 @@ EXERCISE = "md::::{exercise}\n:label: ex-a\n\n**Implement.** Write f.\n:::"
 START, END = "md::::{solution-start} ex-a\n:class: dropdown\n:::\n\nText of the solution.", "md::::{solution-end}\n:::"
 
 
-@pytest.mark.parametrize("cells, error", [
-    ((EXERCISE, START, "def f(x):\n    return x", END), "must be wrapped in ### BEGIN SOLUTION"),
-    ((EXERCISE, START, "### BEGIN SOLUTION\nx = 1\n### END SOLUTION"), "has no solution-end"),
-    ((EXERCISE, START, "### BEGIN SOLUTION\nsecret = 42\n### END SOLUTION", END, "print(secret)"), "['secret']"),
-    ((EXERCISE, START, "### BEGIN SOLUTION\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION", END), "nested"),
-])
-def test_the_script_refuses_a_notebook_it_cannot_make_safe(cells, error):
-    with pytest.raises(assignments.AssignmentError, match=re.escape(error)):
-        assignments.make_student_notebook(notebook(*cells), pathlib.Path("chapters/x/y.ipynb"))
+REFUSED = [  # (cells after the title and install cells, what the message must say)
+    ((EXERCISE, START, "def f(x):\n    return x", END), "cell 4: code inside a solution must be wrapped in ### BEGIN"),
+    ((EXERCISE, START, "### BEGIN SOLUTION\nx = 1\n### END SOLUTION"), "cell 3: the solution-start here has no solution-end"),
+    ((EXERCISE, "md:Text.\n\n:::{solution-end}\n:::"), "cell 3: a solution-end with no solution-start before it"),
+    ((EXERCISE, START.replace("ex-a", "ex-typo"), "### BEGIN SOLUTION\nx = 1\n### END SOLUTION", END),
+     "cell 3: the solution-start names 'ex-typo', but no exercise"),
+    ((EXERCISE, START, "### BEGIN SOLUTION\nsecret = 42\n### END SOLUTION", END, "print(secret)"),
+     "cell 6 (`print(secret)`): it uses secret, which only the solution in cell 4 defines"),
+    ((EXERCISE, START, "### BEGIN SOLUTION\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION", END),
+     "cell 4: a second ### BEGIN SOLUTION at line 2"),
+    ((EXERCISE, START, "### BEGIN SOLUTION\nx = 1", END), "cell 4: the ### BEGIN SOLUTION at line 1 is never closed"),
+    ((EXERCISE, START, "x = 1\n### END SOLUTION", END), "cell 4: ### END SOLUTION at line 2 has no ### BEGIN"),
+    # markers that nbgrader would read differently from the script: its solution would reach the students
+    ((EXERCISE, START, "## BEGIN SOLUTION\nx = 1\n## END SOLUTION", END), "cell 4, line 1: `## BEGIN SOLUTION` is not"),
+    ((EXERCISE, START, "### Begin Solution\nx = 1\n### End Solution", END), "cell 4, line 1: `### Begin Solution` looks like"),
+    ((EXERCISE, START, "### BEGIN SOLUTION\nx = 1  # END SOLUTION\n", END), "cell 4, line 2: `x = 1  # END SOLUTION`"),
+    (("md::::{exercise}\n:label: ex-a\n\nWrite f.\n:::",), "cell 2: exercise ex-a must open with **Derive.**"),
+]
 
 
-def test_a_function_written_inside_the_markers_keeps_its_signature_and_a_written_answer_gets_a_stub():
+@pytest.mark.parametrize("nbgrader_source", [False, True], ids=["student", "nbgrader"])
+@pytest.mark.parametrize("cells, error", REFUSED)
+def test_the_script_refuses_a_notebook_it_cannot_make_safe_and_names_the_cell(cells, error, nbgrader_source):
+    with pytest.raises(assignments.AssignmentError, match=re.escape(f"chapters/x/y.ipynb, {error}")):
+        assignments.make_student_notebook(notebook(*cells), pathlib.Path("chapters/x/y.ipynb"),
+                                          nbgrader_source=nbgrader_source)
+
+
+def test_nbgrader_source_refuses_a_check_of_a_function_defined_inside_the_markers():
+    """nbgrader's release removes the whole region, def line included: the check would meet a NameError."""
+    cells = (EXERCISE, START, "### BEGIN SOLUTION\ndef f(x):\n    return x\n### END SOLUTION", END,
+             "from rnnbook.exercises import check\n\ncheck('rnn-step', f)")
+    assignments.make_student_notebook(notebook(*cells), pathlib.Path("chapters/x/y.ipynb"))  # keeps `def f(x):`
+    with pytest.raises(assignments.AssignmentError, match=re.escape(
+            "chapters/x/y.ipynb, cell 6 (`from rnnbook.exercises import check`): it uses f, which only the solution "
+            "in cell 4 defines")):
+        assignments.make_student_notebook(notebook(*cells), pathlib.Path("chapters/x/y.ipynb"), nbgrader_source=True)
+
+
+def test_the_command_stops_with_the_message_and_writes_nothing(tmp_path):
+    chapter = tmp_path / "chapters" / "x"
+    chapter.mkdir(parents=True)
+    good, bad = chapter / "a.ipynb", chapter / "y.ipynb"
+    nbformat.write(notebook(EXERCISE, START, "### BEGIN SOLUTION\nx = 1\n### END SOLUTION", END), good)
+    nbformat.write(notebook(EXERCISE, START, "## BEGIN SOLUTION\nx = 1\n## END SOLUTION", END), bad)
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "assignments.py"), "--nbgrader",
+                             str(tmp_path / "course" / "source"), str(good), str(bad)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: chapters/x/y.ipynb, cell 4, line 1: `## BEGIN SOLUTION` is not a solution "
+                                    "marker"), result.stderr
+    assert not (tmp_path / "course").exists()  # not even the good notebook: nothing half-done
+
+
+def test_nbgrader_source_is_not_overwritten_after_a_change_by_hand_unless_forced(tmp_path):
+    source = tmp_path / "course" / "source"
+    command = [sys.executable, str(ROOT / "scripts" / "assignments.py"), "--nbgrader", str(source),
+               str(ROOT / "chapters" / IDS[0])]
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    target = source / IDS[0]
+    assert subprocess.run(command, capture_output=True).returncode == 0  # the same output: nothing to lose
+    edited = target.read_text(encoding="utf-8").replace('"points": 3', '"points": 5')
+    target.write_text(edited, encoding="utf-8")
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1 and "pass --force to replace them" in result.stderr
+    assert target.read_text(encoding="utf-8") == edited
+    assert subprocess.run(command + ["--force"], capture_output=True).returncode == 0
+    assert '"points": 3' in target.read_text(encoding="utf-8")
+
+
+def test_a_function_written_inside_the_markers_keeps_its_signature_and_a_written_answer_gets_a_cell():
     nb, report = assignments.make_student_notebook(notebook(
         EXERCISE, START, '### BEGIN SOLUTION\ndef f(x, y=2):\n    """Doc."""\n    return x + y\n### END SOLUTION',
         END, "from rnnbook.exercises import check\n\ncheck('rnn-step', f)",
-        "md::::{exercise}\n:label: ex-b\n\n**Derive.** Show it.\n:::", "md::::{solution-start} ex-b\n:class: dropdown\n"
-        ":::\n\nThe proof.\n\n:::{solution-end}\n:::\n\nText after the solution stays."), pathlib.Path("chapters/x/y.ipynb"))
+        "md::::{exercise}\n:label: ex-b\n\n**Derive.** Show it.\n:::", "md:Before.\n\n:::{solution-start} ex-b\n"
+        ":class: dropdown\n:::\n\nThe proof.\n\n:::{solution-end}\n:::\n\nText after the solution stays."),
+        pathlib.Path("chapters/x/y.ipynb"))
     sources = [c.source for c in nb.cells]
     assert 'def f(x, y=2):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()' in sources
-    assert "YOUR ANSWER HERE\n\nText after the solution stays." in sources
+    assert sources[-3:] == ["Before.", "YOUR ANSWER HERE", "Text after the solution stays."]
+    assert len({c.id for c in nb.cells}) == len(nb.cells)
     assert report.stubs == ["f"] and "return x + y" in report.solution_lines and "The proof." in report.solution_lines
-    assert "raises-exception" in nb.cells[-3].metadata["tags"]
+    assert "raises-exception" in nb.cells[-5].metadata["tags"]
 
 
-def test_nbgrader_source_keeps_the_code_solutions_and_marks_answers_and_tests(tmp_path):
-    rel = IDS[0]
-    assignments.build(tmp_path, notebooks=[ROOT / "chapters" / rel], nbgrader_source=True)
+def test_nbgrader_source_keeps_every_solution_and_marks_answers_and_tests(tmp_path):
+    rel = "04-training/02-bce.ipynb"
+    reports = assignments.build(tmp_path, notebooks=[ROOT / "chapters" / rel], nbgrader_source=True,
+                                points={"derive": 4})
     nb = nbformat.read(tmp_path / rel, as_version=4)
-    meta = [c.metadata.get("nbgrader") for c in nb.cells]
-    answers = [c for c, m in zip(nb.cells, meta) if m and m["solution"]]
-    tests = [c for c, m in zip(nb.cells, meta) if m and m["grade"]]
-    assert all("### BEGIN SOLUTION" in c.source or c.source == "YOUR ANSWER HERE" for c in answers)
-    assert [bool(assignments.CHECK_CALL.search(c.source)) for c in tests] == [True] * len(tests) and tests
-    ids = [m["grade_id"] for m in meta if m]
-    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[\w-]+", i) for i in ids)
-    assert "solution-start" not in "\n".join(c.source for c in nb.cells)
+    graded = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    assert {i: (c.cell_type, m["solution"], m["grade"], m["locked"], m.get("points"))
+            for i, c in graded.items() for m in [c.metadata["nbgrader"]]} == {
+        "ex-bce-base-rate-answer": ("markdown", True, True, False, 4),  # a written answer, graded by hand
+        "ex-bce-base-rate-code": ("code", True, False, False, None),  # its code, part of that answer
+        "ex-bce-stable-code": ("code", True, False, False, None),  # the function, scored by the check below
+        "ex-bce-stable-check": ("code", False, True, True, 3),  # a locked autograder test
+        "ex-bce-float32-training-answer": ("markdown", True, True, False, 2),
+        "ex-bce-float32-training-code": ("code", True, False, False, None),
+    }
+    answer = graded["ex-bce-base-rate-answer"].source
+    assert answer.startswith("1. With $\\hat{y}_i = c$") and "solution-" not in answer and ":class:" not in answer
+    assert "### BEGIN SOLUTION" in graded["ex-bce-stable-code"].source
+    assert 'check("bce-logits", stable_bce_with_logits)' in graded["ex-bce-stable-check"].source
+    assert (reports[0].points_auto, reports[0].points_by_hand) == (3, 6)
+    again = assignments.make_student_notebook(book.read_notebook(ROOT / "chapters" / rel), pathlib.Path("chapters", rel),
+                                              nbgrader_source=True, points={"derive": 4})[0]
+    assert nbformat.writes(again) == nbformat.writes(nb)  # grade ids and cell ids are the same from build to build
     assert not (tmp_path / "README.md").exists()
 
 
