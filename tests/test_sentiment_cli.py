@@ -45,11 +45,11 @@ PROMISED = {"accuracy", "precision", "recall", "f1", "roc_auc", "train_seconds",
             "n_test", "model", "dataset", "seed", "hparams", "history"}
 
 
-@pytest.mark.parametrize("model", ["gru", "tfidf-lr"])
+@pytest.mark.parametrize("model", ["gru", "tfidf-lr", "tfidf-char-lr", "nbsvm"])
 def test_command_writes_the_promised_json(tiny, tmp_path, model, capsys):
     path = tmp_path / "out" / f"{model}.json"
     args = ["--model", model, "--seed", "3", "--json", str(path), "--quiet"]
-    if model != "tfidf-lr":
+    if model not in sentiment.BASELINES:
         args += ["--epochs", "2", "--threads", "1"]
     sentiment.main(args)
     res = json.loads(path.read_text())
@@ -61,13 +61,13 @@ def test_command_writes_the_promised_json(tiny, tmp_path, model, capsys):
         assert 0.0 <= res[k] <= 1.0
     assert res["train_seconds"] > 0 and res["n_params"] > 0
     assert res["hparams"] == json.loads(json.dumps(sentiment.hparams(model, **(
-        {"epochs": 2} if model != "tfidf-lr" else {}))))
+        {"epochs": 2} if model not in sentiment.BASELINES else {}))))
     if model == "gru":
         assert 1 <= len(res["history"]) <= 2
         assert {"epoch", "train_loss", "val_loss", "val_auc", "val_accuracy", "seconds"} <= res["history"][0].keys()
         assert res["hparams"]["cell"] == "gru"
     else:
-        assert res["C"] in sentiment.HPARAMS["tfidf-lr"]["C_grid"]
+        assert res["C"] in sentiment.HPARAMS[model]["C_grid"] and res["val_auc"] == max(res["val_aucs"].values())
     out = capsys.readouterr().out
     assert "ROC-AUC" in out and model in out
 
@@ -128,4 +128,4 @@ def test_module_runs_as_a_command():
     out = subprocess.run([sys.executable, "-m", "rnnbook.sentiment", "--help"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0
-    assert "--model {rnn,lstm,gru,numpy-lstm,tfidf-lr}" in out.stdout and "--json PATH" in out.stdout
+    assert "--model {rnn,lstm,gru,numpy-lstm,tfidf-lr,tfidf-char-lr,nbsvm}" in out.stdout and "--json PATH" in out.stdout
