@@ -4,7 +4,7 @@
 
     python scripts/lab_results.py --seeds 0 1 2 --json _build/lab-results.json --markdown appendix/_lab_table.md
 
-For each seed and each model of ``rnnbook.sentiment.MODELS`` it calls ``rnnbook.sentiment.run`` (the function
+For each seed and each model of ``rnnbook.lab.sentiment.MODELS`` it calls ``rnnbook.lab.sentiment.run`` (the function
 behind ``python -m rnnbook.sentiment``, with the same hyper-parameters), on the airline split of seed 0: the
 seeds change the models' initial weights, dropout and batch order, never the data. Models are interleaved
 within a seed, so a slow spell of the shared machine does not fall on one model only. It then reports
@@ -111,7 +111,7 @@ def _load_average() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--models", nargs="+", default=None, help="default: every model of rnnbook.sentiment")
+    parser.add_argument("--models", nargs="+", default=None, help="default: every model of rnnbook.lab.sentiment")
     parser.add_argument("--json", type=Path, help="write every run and the table there")
     parser.add_argument("--markdown", type=Path, help="write the table as a Markdown include")
     parser.add_argument("--from-json", type=Path, help="do not train: render the runs of an earlier --json file")
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from rnnbook.data import load_sentiment
-    from rnnbook.sentiment import MODELS, run
+    from rnnbook.lab.sentiment import MODELS, run
 
     models = args.models or list(MODELS)
     unknown = sorted(set(models) - set(MODELS))

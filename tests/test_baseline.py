@@ -1,4 +1,4 @@
-"""rnnbook.baseline: TfidfLogReg and NBSVM give probabilities better than chance, with C chosen on validation only;
+"""rnnbook.lab.baselines: TfidfLogReg and NBSVM give probabilities better than chance, with C chosen on validation only;
 NB-SVM is the model of Wang & Manning, rebuilt here from scikit-learn alone."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnbook.baseline import C_GRID, NBSVM, NBSVM_C_GRID, TfidfLogReg
+from rnnbook.lab.baselines import C_GRID, NBSVM, NBSVM_C_GRID, TfidfLogReg
 from rnnbook.scratch.metrics import roc_auc
 
 POS = ["great", "thanks", "love", "awesome", "best"]

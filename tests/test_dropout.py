@@ -416,5 +416,5 @@ def test_bad_h_and_d_out_raise(bad, what):
 
 @pytest.mark.parametrize("name, args", [("N", (0, 3, 4)), ("T", (2, 0, 4)), ("H", (2, 3, -1)), ("N", (2.0, 3, 4))])
 def test_bad_sequence_mask_sizes_raise(name, args):
-    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+    with pytest.raises(ValueError, match=f"{name} must be an integer ≥ 1"):
         scratch.sequence_dropout_mask(*args, 0.5)

@@ -68,11 +68,11 @@ def test_predicting_one_has_the_trivial_mse():
 @pytest.mark.parametrize(
     "n, T, match",
     [
-        (0, 5, r"n must be a positive integer; got 0"),
-        (-3, 5, r"n must be a positive integer; got -3"),
-        (2.0, 5, r"n must be a positive integer; got 2\.0"),
-        ("4", 5, r"n must be a positive integer; got '4'"),
-        (4, 1, r"T must be an integer ≥ 2 \(one marker in each half\); got 1"),
+        (0, 5, r"n must be an integer ≥ 1; got 0"),
+        (-3, 5, r"n must be an integer ≥ 1; got -3"),
+        (2.0, 5, r"n must be an integer ≥ 1; got 2\.0"),
+        ("4", 5, r"n must be an integer ≥ 1; got '4'"),
+        (4, 1, r"T must be an integer ≥ 2; got 1"),
         (4, 0, r"T must be an integer ≥ 2.*got 0"),
         (4, 5.0, r"T must be an integer ≥ 2.*got 5\.0"),
         (4, None, r"T must be an integer ≥ 2.*got None"),

@@ -178,10 +178,10 @@ def test_bad_variant(bad):
 @pytest.mark.parametrize(
     "D, H, match",
     [
-        (0, 3, r"input_size must be a positive integer; got 0"),
-        (2, -1, r"hidden_size must be a positive integer; got -1"),
-        (2.0, 3, r"input_size must be a positive integer; got 2\.0"),
-        (2, "3", r"hidden_size must be a positive integer; got '3'"),
+        (0, 3, r"input_size must be an integer ≥ 1; got 0"),
+        (2, -1, r"hidden_size must be an integer ≥ 1; got -1"),
+        (2.0, 3, r"input_size must be an integer ≥ 1; got 2\.0"),
+        (2, "3", r"hidden_size must be an integer ≥ 1; got '3'"),
     ],
 )
 def test_bad_sizes(cls, D, H, match):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import rnnbook.sentiment as sentiment
+import rnnbook.lab.sentiment as sentiment
 
 POS = ["great", "thanks", "love", "awesome", "best", ":)"]
 NEG = ["delayed", "lost", "worst", "cancelled", "rude", ":("]

@@ -29,8 +29,8 @@ def test_matrix_with_singular_value_seeding():
     np.testing.assert_array_equal(matrix_with_singular_value(5, 1.0, seed=np.random.default_rng(0)), a)
 
 
-@pytest.mark.parametrize("H, sigma, match", [(0, 1.0, r"H must be a positive integer; got 0"),
-                                             (2.0, 1.0, r"H must be a positive integer; got 2\.0"),
+@pytest.mark.parametrize("H, sigma, match", [(0, 1.0, r"H must be an integer ≥ 1; got 0"),
+                                             (2.0, 1.0, r"H must be an integer ≥ 1; got 2\.0"),
                                              (3, -0.5, r"sigma must be ≥ 0; got -0\.5"),
                                              (3, np.nan, r"sigma must be ≥ 0; got nan")])
 def test_matrix_with_singular_value_bad_arguments(H, sigma, match):
@@ -59,7 +59,7 @@ def test_nonnormal_matrix_small_eigenvalues_large_singular_value(H, rho):
 
 
 def test_nonnormal_matrix_bad_size():
-    with pytest.raises(ValueError, match=r"H must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"H must be an integer ≥ 1; got 0"):
         nonnormal_matrix(0)
 
 

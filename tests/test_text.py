@@ -1,11 +1,11 @@
-"""rnnbook.text: the tweet tokenizer and the vocabulary (train-only, <pad> = 0, encode / decode)."""
+"""rnnbook.lab.text: the tweet tokenizer and the vocabulary (train-only, <pad> = 0, encode / decode)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rnnbook.text import PAD, UNK, TweetTokenizer, Vocabulary, ppmi_embeddings, tokenize
+from rnnbook.lab.text import PAD, UNK, TweetTokenizer, Vocabulary, ppmi_embeddings, tokenize
 
 
 @pytest.mark.parametrize(

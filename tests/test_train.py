@@ -1,4 +1,5 @@
-"""rnnbook.train: the loop learns, early stopping restores the best weights, metrics match scikit-learn."""
+"""rnnbook.lab.train, the lab's one loop: it learns, early stopping restores the best weights, metrics match
+scikit-learn, and it trains the NumPy classifier exactly as it trains its torch twin."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import torch
 from sklearn import metrics as skm
 from torch import nn
 
+from rnnbook.lab.train import evaluate, fit, length_batches, pick_device, predict_logits, predict_proba, set_seed
 from rnnbook.nn.classifier import SentimentClassifier
-from rnnbook.train import evaluate, fit, length_batches, pick_device, predict_proba, set_seed
+from rnnbook.scratch.classifier import PARAM_NAMES, NumpyLSTMClassifier
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -94,13 +96,22 @@ def test_predict_proba_keeps_the_input_order():
     assert p.dtype == np.float64 and np.all((0 <= p) & (p <= 1))
 
 
-def test_length_batches_cover_every_text_once_and_group_lengths():
-    lengths = np.random.default_rng(0).integers(1, 50, 1000)
+def test_length_batches_cover_every_text_once_and_bucketing_cuts_padding():
+    lengths = np.random.default_rng(0).integers(1, 41, 1000)
+    for bucket in (False, True):
+        batches = length_batches(lengths, 32, np.random.default_rng(1), bucket=bucket, pool=10)
+        assert np.array_equal(np.sort(np.concatenate(batches)), np.arange(1000))
+        assert all(1 <= len(b) <= 32 for b in batches)
+    # grouping: within a batch the lengths span far less than the whole range, so far fewer steps run
     batches = length_batches(lengths, 32, np.random.default_rng(1), pool=10)
-    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
-    # grouping: within a batch the lengths span far less than the whole range
-    spreads = [lengths[b].max() - lengths[b].min() for b in batches]
-    assert np.median(spreads) < 10
+    assert np.median([lengths[b].max() - lengths[b].min() for b in batches]) < 10
+    steps = {bucket: sum(lengths[b].max() for b in length_batches(lengths, 32, np.random.default_rng(0), bucket=bucket))
+             for bucket in (False, True)}
+    assert steps[True] < 0.7 * steps[False]
+    # the same generator state gives the same batches; without a generator: sorted by length, for prediction
+    again = [length_batches(lengths, 32, np.random.default_rng(5)) for _ in range(2)]
+    assert all(np.array_equal(a, b) for a, b in zip(*again))
+    assert np.all(np.diff(lengths[np.concatenate(length_batches(lengths, 32))]) >= 0)
 
 
 def test_evaluate_equals_scikit_learn():
@@ -162,3 +173,81 @@ def test_fit_rejects_bad_data():
         fit(m, (ids, lengths[:3], y), (ids, lengths, y), **kw)
     with pytest.raises(ValueError, match="train_data must be a tuple"):
         fit(m, (ids,), (ids, lengths, y), **kw)
+
+
+# --------------------------------------------------------------------------- the NumPy classifier, same loop
+
+
+def _separable(rng, N, T=10, V=40):
+    """Label 1 when a word from 1…9 ("good") occurs more often than one from 10…19 ("bad")."""
+    lengths = rng.integers(2, T + 1, N)
+    ids = np.zeros((N, T), dtype=np.int64)
+    for n, ell in enumerate(lengths):
+        ids[n, :ell] = rng.integers(1, V, ell)
+    valid = np.arange(T) < lengths[:, None]
+    good = ((ids >= 1) & (ids < 10) & valid).sum(1)
+    bad = ((ids >= 10) & (ids < 20) & valid).sum(1)
+    return ids, lengths, (good > bad).astype(np.int64)
+
+
+def test_the_numpy_classifier_learns_and_ends_with_its_best_epoch():
+    rng = np.random.default_rng(8)
+    train, val = _separable(rng, 400), _separable(rng, 200)
+    model = NumpyLSTMClassifier(40, 8, 16, seed=2, dropout=0.1)
+    out = fit(model, train, val, epochs=6, batch_size=32, lr=0.01, patience=2, seed=0, progress=False, num_threads=1)
+    history = out["history"]
+    assert set(history[0]) == {"epoch", "train_loss", "grad_norm", "val_loss", "val_auc", "val_accuracy", "lr",
+                               "seconds"}
+    assert [h["epoch"] for h in history] == list(range(1, len(history) + 1))
+    assert history[-1]["train_loss"] < history[0]["train_loss"] and out["best_val_auc"] > 0.9
+    kept = history[out["best_epoch"] - 1]
+    assert kept["val_auc"] == max(h["val_auc"] for h in history) == out["best_val_auc"]
+    # the model ends with the best epoch's parameters, whatever came after
+    z = predict_logits(model, val)
+    assert skm.roc_auc_score(val[2], z) == pytest.approx(kept["val_auc"], abs=1e-12)
+    assert np.mean(np.logaddexp(0, z) - val[2] * z) == pytest.approx(kept["val_loss"], rel=1e-5)
+
+
+def test_early_stopping_restores_the_numpy_parameters_after_a_wrecking_learning_rate():
+    rng = np.random.default_rng(9)
+    train, val = _separable(rng, 200), _separable(rng, 100)
+    model = NumpyLSTMClassifier(40, 8, 16, seed=3)
+    fit(model, train, val, epochs=1, batch_size=32, lr=0.01, seed=0, progress=False)
+    out = fit(model, train, val, epochs=5, batch_size=32, lr=5.0, clip=None, patience=1, seed=0, progress=False)
+    aucs = [h["val_auc"] for h in out["history"]]
+    assert out["stopped_early"] and len(aucs) < 5
+    assert skm.roc_auc_score(val[2], predict_logits(model, val)) == pytest.approx(max(aucs), abs=1e-12)
+
+
+def test_one_loop_trains_the_numpy_classifier_as_it_trains_its_torch_twin():
+    """Same weights, same batches, AdamW with weight decay, clipping and a linear schedule: the NumPy step
+    (backward by hand) and the torch step (autograd) follow the same trajectory, epoch after epoch. In float64
+    they agree to about 1e-8: Adam divides by √v, which magnifies the last bits of tiny gradients; a wrong
+    step (a missing decay, a clip on the wrong norm, another schedule) moves the losses by 1e-3 or more."""
+    rng = np.random.default_rng(10)
+    train, val = _separable(rng, 96), _separable(rng, 48)
+    numpy_model = NumpyLSTMClassifier(40, 6, 8, seed=4, dtype=np.float64, dropout=0.0, pooling="last")
+    torch_model = SentimentClassifier(40, 6, 8, cell="lstm", bidirectional=False, dropout=0.0, embed_dropout=0.0,
+                                      pooling="last").double()
+    numpy_model.to_torch(torch_model.embedding, torch_model.rnn, torch_model.out)
+    kw = dict(epochs=3, batch_size=16, lr=0.02, weight_decay=0.01, clip=0.5, patience=None, seed=3, progress=False,
+              schedule="linear")
+    a, b = fit(numpy_model, train, val, **kw), fit(torch_model, train, val, **kw)
+    for key in ("train_loss", "grad_norm", "val_loss", "val_auc", "lr"):
+        np.testing.assert_allclose([h[key] for h in a["history"]], [h[key] for h in b["history"]], rtol=1e-6,
+                                   err_msg=key)
+    twin = NumpyLSTMClassifier(40, 6, 8, dtype=np.float64)
+    twin.load_torch(torch_model.embedding, torch_model.rnn, torch_model.out)
+    for name in PARAM_NAMES:
+        np.testing.assert_allclose(numpy_model.parameters()[name], twin.parameters()[name], rtol=1e-6, atol=1e-9,
+                                   err_msg=name)
+
+
+def test_fit_rejects_what_it_cannot_train():
+    data = _toy(8)
+    with pytest.raises(ValueError, match="model must be a torch nn.Module or a NumpyLSTMClassifier; got dict"):
+        fit({}, data, data, epochs=1, batch_size=4, lr=1e-3, progress=False)
+    with pytest.raises(ValueError, match="device: the NumPy classifier runs on the CPU only"):
+        fit(NumpyLSTMClassifier(12, 4, 4), data, data, epochs=1, batch_size=4, lr=1e-3, progress=False, device="cuda")
+    with pytest.raises(ValueError, match="num_threads must be an integer ≥ 1 or None; got 0"):
+        fit(NumpyLSTMClassifier(12, 4, 4), data, data, epochs=1, batch_size=4, lr=1e-3, progress=False, num_threads=0)

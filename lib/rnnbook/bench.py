@@ -48,6 +48,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from rnnbook._checks import check_int
+
 MODELS = ("RNN", "LSTM", "LSTM-READABLE", "GRU")
 #: The lab's sizes: batch N, steps T, input features D, hidden units H.
 LAB_SIZES = {"N": 64, "T": 32, "D": 64, "H": 128}
@@ -80,12 +82,6 @@ class Case:
     d_out: np.ndarray
 
 
-def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
-    return int(value)
-
-
 def _check_pause(pause) -> float:
     if isinstance(pause, bool) or not isinstance(pause, (int, float)) or not 0 <= pause <= 60:
         raise ValueError(f"pause must be a number of seconds between 0 and 60; got {pause!r}")
@@ -104,7 +100,7 @@ def _check_models(models) -> tuple[str, ...]:
 
 def check_sizes(N: int, T: int, D: int, H: int) -> dict[str, int]:
     """Validate the sizes (each an integer ≥ 1) and return them as a dict."""
-    return {name: _check_positive_int(name, value) for name, value in zip("NTDH", (N, T, D, H))}
+    return {name: check_int(name, value) for name, value in zip("NTDH", (N, T, D, H))}
 
 
 def make_case(model: str, N: int, T: int, D: int, H: int, seed: int = 0) -> Case:
@@ -195,10 +191,10 @@ def time_interleaved(functions: Sequence[Callable[[], object]], repeats: int, wa
     thread pools left spinning by the previous function go idle, and the function is called
     ``warm_calls`` times untimed, so that it runs warm again; neither is timed.
     """
-    repeats = _check_positive_int("repeats", repeats)
-    warmup = _check_positive_int("warmup", warmup, minimum=0)
+    repeats = check_int("repeats", repeats)
+    warmup = check_int("warmup", warmup, minimum=0)
     pause = _check_pause(pause)
-    warm_calls = _check_positive_int("warm_calls", warm_calls, minimum=0)
+    warm_calls = check_int("warm_calls", warm_calls, minimum=0)
     if not functions:
         raise ValueError("functions must hold at least one callable; got none")
     times: list[list[float]] = [[] for _ in functions]
@@ -273,12 +269,12 @@ def run_benchmark(models: Sequence[str] = MODELS, N: int = 64, T: int = 32, D: i
 
     models = _check_models(models)
     sizes = check_sizes(N, T, D, H)
-    threads = _check_positive_int("threads", threads)
-    repeats = _check_positive_int("repeats", repeats)
-    warmup = _check_positive_int("warmup", warmup, minimum=0)
-    seed = _check_positive_int("seed", seed, minimum=0)
+    threads = check_int("threads", threads)
+    repeats = check_int("repeats", repeats)
+    warmup = check_int("warmup", warmup, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
     pause = _check_pause(pause)
-    warm_calls = _check_positive_int("warm_calls", warm_calls, minimum=0)
+    warm_calls = check_int("warm_calls", warm_calls, minimum=0)
     say = progress or (lambda message: None)
 
     previous_threads = torch.get_num_threads()

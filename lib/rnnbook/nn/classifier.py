@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnnbook._checks import check_int
+
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 POOLS = ("last", "max", "mean")
 
@@ -68,7 +70,7 @@ class SentimentClassifier(nn.Module):
         0.952 against 0.958 for ``"mean+max"``): the max picks out the one strong word ("worst",
         "thanks") wherever it is, the mean summarises the whole text, the final states its two ends.
 
-    The defaults are those of the lab (:data:`rnnbook.sentiment.HPARAMS`), tuned on the
+    The defaults are those of the lab (:data:`rnnbook.lab.sentiment.HPARAMS`), tuned on the
     validation split of the airline tweets.
 
     Shapes
@@ -82,8 +84,7 @@ class SentimentClassifier(nn.Module):
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer ≥ 1; got {value!r}")
+            check_int(name, value)
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be ≥ 2 (<pad> and <unk>); got {vocab_size}")
         if cell not in CELLS:

@@ -6,8 +6,9 @@ and the notes') each have one-step *cell* functions written like the equations
 functions, and sequence forward and backward functions that loop the cells
 (``lstm_fast`` holds the LSTM arranged for speed);
 dropout (both forms), binary cross-entropy and the metrics of Chapter 5 (``scratch.metrics``) complete what the notes' classifier needs.
-That classifier itself, NumPy from end to end, is :class:`NumpyLSTMClassifier`, trained by
-:func:`train_numpy_classifier` with :class:`optim.Adam` (equal to ``torch.optim.Adam``).
+That classifier itself, NumPy from end to end (forward and backward), is :class:`NumpyLSTMClassifier`,
+with its embedding layer in ``scratch.embedding`` and :class:`optim.Adam` (equal to ``torch.optim.Adam``);
+the lab's one training loop, :func:`rnnbook.lab.train.fit`, trains it.
 Everything here is NumPy only (no torch import anywhere in this package), and
 every function that computes an equation of the book names its label
 (``eq-rnn-hidden``, ``eq-bptt-delta`` …) in its docstring. Shapes are batch
@@ -25,13 +26,8 @@ from rnnbook.scratch.activations import (
 )
 from rnnbook.scratch import metrics
 from rnnbook.scratch import optim
-from rnnbook.scratch.classifier import (
-    NumpyLSTMClassifier,
-    embedding_backward,
-    embedding_forward,
-    length_batches,
-    train_numpy_classifier,
-)
+from rnnbook.scratch.classifier import NumpyLSTMClassifier
+from rnnbook.scratch.embedding import embedding_backward, embedding_forward
 from rnnbook.scratch.dropout import dropout_backward, dropout_forward, dropout_mask, sequence_dropout_mask
 from rnnbook.scratch.gradcheck import check_gradients, numerical_gradient, relative_error
 from rnnbook.scratch.gradient_flow import clip_grad_norm, jacobian_norm_bound, rnn_state_jacobian
@@ -111,7 +107,6 @@ __all__ = [
     "gru_step_backward",
     "gru_step_forward",
     "jacobian_norm_bound",
-    "length_batches",
     "lstm_backward",
     "lstm_backward_fast",
     "lstm_cell",
@@ -147,5 +142,4 @@ __all__ = [
     "tanh",
     "tanh_derivative",
     "tanh_grad_from_output",
-    "train_numpy_classifier",
 ]

@@ -14,7 +14,7 @@ LSTM is causal, ``h_t`` depends on ``x_1 … x_t`` only, so ``h_ℓ`` never sees
 padding changes neither the logit nor any gradient. Two consequences:
 
 * the forward pass trims every batch to its longest length (the steps after it reach no gathered
-  state), and :func:`length_batches` groups sequences of similar length into a batch, so the time
+  state), and :func:`rnnbook.lab.train.length_batches` groups sequences of similar length into a batch, so the time
   loop rarely runs over padding at all. On tweet-like lengths (mean 17, at most 32 tokens) that
   halves the time of an epoch;
 * backward through the steps after ``ℓ_n`` carries an exact zero for row ``n``: ``∂L/∂h_t`` is
@@ -26,19 +26,17 @@ Parameter names are PyTorch's, so weights copy to and from ``nn.Embedding``, ``n
 
 from __future__ import annotations
 
-import time
 from typing import Mapping
 
 import numpy as np
 
+from rnnbook._checks import check_int
 from rnnbook.scratch._validate import PARAM_KEYS, as_float_array, check_shape
 from rnnbook.scratch.activations import sigmoid
 from rnnbook.scratch.dropout import dropout_backward, dropout_forward
-from rnnbook.scratch.gradient_flow import clip_grad_norm
+from rnnbook.scratch.embedding import check_ids, embedding_backward
 from rnnbook.scratch.losses import bce_with_logits, bce_with_logits_grad
 from rnnbook.scratch.lstm_fast import lstm_backward_fast, lstm_forward_fast
-from rnnbook.scratch.metrics import roc_auc
-from rnnbook.scratch.optim import Adam
 from rnnbook.scratch.params import params_from_torch, params_to_torch
 
 POOLINGS = ("last", "mean")
@@ -47,18 +45,6 @@ PARAM_NAMES = ("embedding", *PARAM_KEYS, "fc_weight", "fc_bias")
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_ids(ids, vocab_size: int, name: str = "ids") -> np.ndarray:
-    ids = np.asarray(ids)
-    if ids.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be an integer array of token ids, shape (N, T); got dtype {ids.dtype}")
-    if ids.ndim != 2 or 0 in ids.shape:
-        raise ValueError(f"{name} must have shape (N, T) with N, T ≥ 1 (right-padded token ids); got shape {ids.shape}")
-    lo, hi = int(ids.min()), int(ids.max())
-    if lo < 0 or hi >= vocab_size:
-        raise ValueError(f"{name} must lie in [0, vocab_size) = [0, {vocab_size}); got values from {lo} to {hi}")
-    return ids
 
 
 def _check_lengths(lengths, N: int, T: int) -> np.ndarray:
@@ -78,69 +64,6 @@ def _check_labels(y, N: int, name: str = "y") -> np.ndarray:
     if not np.all((y == 0) | (y == 1)):
         raise ValueError(f"{name} must hold labels 0 and 1 only; got values {np.unique(y)[:5]}")
     return y
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _check_embedding_grad(d_x, ids, vocab_size):
-    """Checked ``(d_x (N, T, D), ids (N, T), vocab_size)`` of :func:`embedding_backward`."""
-    vocab_size = _check_positive_int("vocab_size", vocab_size)
-    ids = _check_ids(ids, vocab_size)
-    d_x = as_float_array("d_x", d_x, ndim=3, dims="(N, T, D)")
-    if d_x.shape[:2] != ids.shape:
-        raise ValueError(f"d_x must have shape (N, T, D) with (N, T) = ids.shape = {ids.shape}; got {d_x.shape}")
-    return d_x, ids, vocab_size
-
-
-# --------------------------------------------------------------------------- embedding
-
-
-def embedding_forward(ids, E) -> np.ndarray:
-    """Look up the rows of the embedding table: ``x[n, t] = E[ids[n, t]]``.
-
-    Parameters
-    ----------
-    ids : (N, T) integer token ids in ``[0, V)``.
-    E : (V, D) embedding table.
-
-    Returns
-    -------
-    x : (N, T, D), in E's dtype (a new array).
-    """
-    E = as_float_array("E", E, ndim=2, dims="(V, D)")
-    return E[_check_ids(ids, E.shape[0])]
-
-
-def embedding_backward(d_x, ids, vocab_size: int, padding_idx: int | None = 0) -> np.ndarray:
-    """Gradient of :func:`embedding_forward` with respect to the table: ``dE[v] = Σ_{(n,t): ids[n,t] = v} d_x[n, t]``.
-
-    A word that occurs several times in the batch collects the sum of its gradients, so this is a
-    scatter-*add*: ``np.add.at`` adds every occurrence, where ``dE[ids] += d_x`` would keep only one
-    of them (buffered fancy indexing). Since NumPy 2 it is as fast as sorting the ids and summing
-    each run with ``np.add.reduceat`` (measured at the lab's sizes), and reads like the sum.
-
-    Parameters
-    ----------
-    d_x : (N, T, D) gradient of the loss with respect to the looked-up vectors.
-    ids : (N, T) the ids of the forward pass.
-    vocab_size : V.
-    padding_idx : the row that gets no gradient (``<pad>``, as ``nn.Embedding(padding_idx=0)``),
-        so it stays at its initial zeros; None for none.
-
-    Returns
-    -------
-    dE : (V, D), in d_x's dtype; zero in the rows of ids absent from the batch.
-    """
-    d_x, ids, vocab_size = _check_embedding_grad(d_x, ids, vocab_size)
-    dE = np.zeros((vocab_size, d_x.shape[2]), dtype=d_x.dtype)
-    np.add.at(dE, ids, d_x)  # dE[ids[n, t]] += d_x[n, t] for every (n, t), repeats included
-    if padding_idx is not None:
-        dE[padding_idx] = 0
-    return dE
 
 
 # --------------------------------------------------------------------------- the model
@@ -182,9 +105,9 @@ class NumpyLSTMClassifier:
         pooling: str = "last",
         padding_idx: int | None = 0,
     ):
-        V = _check_positive_int("vocab_size", vocab_size)
-        D = _check_positive_int("embed_dim", embed_dim)
-        H = _check_positive_int("hidden_size", hidden_size)
+        V = check_int("vocab_size", vocab_size)
+        D = check_int("embed_dim", embed_dim)
+        H = check_int("hidden_size", hidden_size)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"dtype must be a floating dtype (float32 or float64); got {dtype}")
@@ -282,7 +205,7 @@ class NumpyLSTMClassifier:
 
     def _check_batch(self, ids, lengths, *, train: bool, mask):
         """Checked ``(ids (N, T), lengths (N,))``; a dropout ``mask`` only where dropout is used."""
-        ids = _check_ids(ids, self.vocab_size)
+        ids = check_ids(ids, self.vocab_size)
         lengths = _check_lengths(lengths, *ids.shape)
         if mask is not None and not (train and self.dropout > 0):
             raise ValueError(f"mask is used only in training with dropout > 0; got train={train}, dropout={self.dropout}")
@@ -383,9 +306,9 @@ class NumpyLSTMClassifier:
 
     def predict_logits(self, ids, lengths, batch_size: int = 512) -> np.ndarray:
         """The logits (N,) of :meth:`forward` without dropout, computed in length-sorted batches."""
-        ids = _check_ids(ids, self.vocab_size)
+        ids = check_ids(ids, self.vocab_size)
         lengths = _check_lengths(lengths, *ids.shape)
-        batch_size = _check_positive_int("batch_size", batch_size)
+        batch_size = check_int("batch_size", batch_size)
         order = np.argsort(lengths, kind="stable")
         logits = np.empty(len(lengths), dtype=self.dtype)
         for start in range(0, len(order), batch_size):
@@ -398,172 +321,3 @@ class NumpyLSTMClassifier:
             f"NumpyLSTMClassifier(vocab_size={self.vocab_size}, embed_dim={self.embed_dim}, hidden_size={self.hidden_size}, "
             f"dropout={self.dropout}, pooling={self.pooling!r}, dtype={self.dtype.name}, n_params={self.n_params})"
         )
-
-
-# --------------------------------------------------------------------------- training
-
-
-def length_batches(lengths, batch_size: int, rng=None, *, bucket: bool = True, pool: int = 50) -> list[np.ndarray]:
-    """Shuffled mini-batches of indices; with ``bucket=True`` each holds sequences of similar length.
-
-    Bucketing: shuffle, cut into pools of ``pool × batch_size`` sequences, sort each pool by length,
-    cut it into batches, shuffle the batches. A batch then needs few steps beyond its shortest
-    sequence, since the forward pass trims it to its longest; which sequences share a batch
-    still changes every epoch. Safe because padding never reaches the state the model reads.
-
-    Parameters
-    ----------
-    lengths : (N,) sequence lengths.
-    batch_size : sequences per batch (the last batch of a pool may be smaller).
-    rng : int, None or ``np.random.Generator``.
-    bucket : False for plain shuffled batches.
-    pool : batches per sorting pool.
-
-    Returns
-    -------
-    list of index arrays that together hold each of ``0 … N−1`` exactly once.
-    """
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or lengths.size == 0:
-        raise ValueError(f"lengths must have shape (N,) with N ≥ 1; got {lengths.shape}")
-    batch_size = _check_positive_int("batch_size", batch_size)
-    pool = _check_positive_int("pool", pool)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    order = rng.permutation(lengths.size)
-    if not bucket:
-        return [order[i : i + batch_size] for i in range(0, order.size, batch_size)]
-    batches = []
-    for start in range(0, order.size, pool * batch_size):
-        chunk = order[start : start + pool * batch_size]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i : i + batch_size] for i in range(0, chunk.size, batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _check_split(name: str, split, vocab_size: int):
-    if not isinstance(split, (tuple, list)) or len(split) != 3:
-        raise ValueError(f"{name} must be a triple (ids (N, T), lengths (N,), y (N,)); got {type(split).__name__}")
-    ids = _check_ids(split[0], vocab_size, f"{name}[0] (ids)")
-    lengths = _check_lengths(split[1], *ids.shape)
-    y = _check_labels(split[2], ids.shape[0], f"{name}[2] (y)")
-    return ids, lengths, y
-
-
-def evaluate(model: NumpyLSTMClassifier, ids, lengths, y, batch_size: int = 512) -> dict[str, float]:
-    """Mean binary cross-entropy (:func:`bce_with_logits`) and ROC-AUC of ``model`` on ``(ids, lengths, y)``, without dropout.
-
-    Returns
-    -------
-    dict with ``loss`` and ``auc`` (floats).
-    """
-    logits = model.predict_logits(ids, lengths, batch_size)
-    y = _check_labels(y, len(logits))
-    return {"loss": bce_with_logits(logits, y.astype(logits.dtype)), "auc": roc_auc(y, logits)}
-
-
-def train_numpy_classifier(
-    model: NumpyLSTMClassifier,
-    train,
-    val=None,
-    *,
-    epochs: int = 5,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    weight_decay: float = 0.0,
-    clip: float | None = 5.0,
-    patience: int | None = 2,
-    bucket: bool = True,
-    seed: int = 0,
-    threads: int | None = 1,
-    progress: bool = True,
-) -> list[dict]:
-    """Train ``model`` with Adam and gradient clipping; keep the parameters of the best validation AUC.
-
-    Each epoch: shuffled (length-bucketed) mini-batches; for each, :meth:`~NumpyLSTMClassifier.loss_and_grads`,
-    clipping by global norm (:func:`clip_grad_norm`, as ``clip_grad_norm_``), one Adam step. Then the
-    loss and ROC-AUC on ``val``. Training stops when the validation AUC has not improved for
-    ``patience`` epochs, and the parameters of the best epoch are put back into ``model``.
-
-    Parameters
-    ----------
-    model : the classifier, trained in place.
-    train, val : triples ``(ids (N, T), lengths (N,), y (N,))``; ``val`` may be None (no early stopping).
-    epochs : the most epochs to run.   batch_size : sequences per step.
-    lr, weight_decay : Adam's (see :class:`~rnnbook.scratch.optim.Adam`).
-    clip : max global gradient norm, or None for no clipping.
-    patience : epochs without a better validation AUC before stopping; None never stops early.
-    bucket : length-bucketed batches (:func:`length_batches`), about twice as fast on tweet-like lengths.
-    seed : seeds the batch order (the dropout masks come from the model's seed).
-    threads : BLAS threads during training (threadpoolctl), 1 by default: this model's matrix
-        products are small (e.g. (256, 64) × (64, 64) per step), and a second thread costs more in
-        hand-offs than it saves (on a busy 2-core machine, ten times more). None: leave as is.
-    progress : show a tqdm progress bar per epoch.
-
-    Returns
-    -------
-    history : one dict per epoch run, with ``epoch``, ``train_loss`` (mean over the epoch's batches,
-        in training mode), ``grad_norm`` (the global gradient norm before clipping, averaged likewise), ``val_loss``, ``val_auc``
-        (when ``val`` is given), ``seconds`` (the whole epoch, validation included) and ``best``
-        (True for the epoch whose parameters the model ends with).
-    """
-    from contextlib import nullcontext
-
-    from threadpoolctl import threadpool_limits
-    from tqdm import tqdm  # the text bar: tqdm.auto needs ipywidgets in Jupyter, which is not a dependency
-
-    ids, lengths, y = _check_split("train", train, model.vocab_size)
-    if val is not None:
-        val = _check_split("val", val, model.vocab_size)
-        if np.unique(val[2]).size < 2:
-            raise ValueError("val[2] (y) must hold both labels 0 and 1, or ROC-AUC is undefined; got one class only")
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    if patience is not None:
-        patience = _check_positive_int("patience", patience)
-    if threads is not None:
-        threads = _check_positive_int("threads", threads)
-    if clip is not None and not (isinstance(clip, (int, float)) and np.isfinite(clip) and clip > 0):
-        raise ValueError(f"clip must be None or a finite number > 0; got {clip!r}")
-    optimizer = Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    rng = np.random.default_rng(seed)
-    history: list[dict] = []
-    best_auc, best_state, since_best = -np.inf, None, 0
-    with threadpool_limits(limits=threads, user_api="blas") if threads else nullcontext():
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            batches = length_batches(lengths, batch_size, rng, bucket=bucket)
-            bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", disable=not progress, unit="batch")
-            loss_sum, norm_sum, seen = 0.0, 0.0, 0
-            for idx in bar:
-                loss, grads = model.loss_and_grads(ids[idx], lengths[idx], y[idx], train=True)
-                if clip is not None:
-                    grads, norm = clip_grad_norm(grads, clip)
-                else:
-                    norm = float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())))
-                optimizer.step(grads)
-                loss_sum, norm_sum, seen = loss_sum + loss * len(idx), norm_sum + norm * len(idx), seen + len(idx)
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
-            record = {"epoch": epoch, "train_loss": loss_sum / seen, "grad_norm": norm_sum / seen}
-            if val is not None:
-                scores = evaluate(model, *val)
-                record.update(val_loss=scores["loss"], val_auc=scores["auc"])
-                bar.set_postfix(loss=f"{record['train_loss']:.4f}", val_auc=f"{scores['auc']:.4f}")
-            bar.close()
-            record["seconds"] = time.perf_counter() - start
-            record["best"] = False
-            history.append(record)
-            if val is None:
-                continue
-            if record["val_auc"] > best_auc:
-                best_auc, best_state, since_best = record["val_auc"], model.state_dict(), 0
-            else:
-                since_best += 1
-                if patience is not None and since_best >= patience:
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        best_epoch = max(history, key=lambda r: (r["val_auc"], -r["epoch"]))
-    else:
-        best_epoch = history[-1]
-    best_epoch["best"] = True
-    return history

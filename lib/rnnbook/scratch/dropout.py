@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnbook._checks import check_int
 from rnnbook.scratch._validate import as_float_array
 
 MODES = ("standard", "inverted")
@@ -33,8 +34,7 @@ def _check_p(p) -> float:
 
 def _check_sizes(**sizes) -> None:
     for name, value in sizes.items():
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        check_int(name, value)
 
 
 def _checked(name: str, a, p, mode: str, mask, train: bool, *, mask_required: bool = False):

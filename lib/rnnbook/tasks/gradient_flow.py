@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnbook._checks import check_int
 from rnnbook.scratch import bptt_hidden_grads, rnn_forward
 
 
@@ -23,8 +24,7 @@ def matrix_with_singular_value(H: int, sigma: float, seed=0) -> np.ndarray:
     Such a matrix is *normal*, so its eigenvalues have modulus ``σ`` too and the
     powers ``‖W^k‖ = σ^k`` behave exactly as the eigenvalues suggest.
     """
-    if not isinstance(H, int) or H < 1:
-        raise ValueError(f"H must be a positive integer; got {H!r}")
+    check_int("H", H)
     if not sigma >= 0:
         raise ValueError(f"sigma must be ≥ 0; got {sigma!r}")
     A = _rng(seed).standard_normal((H, H))
@@ -41,8 +41,7 @@ def nonnormal_matrix(H: int, rho: float = 0.9, coupling: float = 2.0) -> np.ndar
     about ``rho + coupling``, and ``‖W^k‖`` grows for many steps before the
     geometric decay ``rho^k`` wins: the counterexample to the notes' phrasing.
     """
-    if not isinstance(H, int) or H < 1:
-        raise ValueError(f"H must be a positive integer; got {H!r}")
+    check_int("H", H)
     return rho * np.eye(H) + coupling * np.eye(H, k=1)
 
 

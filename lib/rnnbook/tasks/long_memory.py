@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnbook._checks import check_int
+
 TRIVIAL_MSE = 2 / 12  # variance of the sum of two independent U(0, 1)
 
 
@@ -27,10 +29,8 @@ def adding_problem(n: int, T: int, seed=0) -> tuple[np.ndarray, np.ndarray]:
     x : (n, T, 2) float32: column 0 the numbers, column 1 the two markers.
     y : (n,) float32: the sum of the two marked numbers.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
-    if not isinstance(T, (int, np.integer)) or T < 2:
-        raise ValueError(f"T must be an integer ≥ 2 (one marker in each half); got {T!r}")
+    check_int("n", n)
+    check_int("T", T, 2)  # one marker in each half
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     values = rng.uniform(0, 1, (n, T))
     half = T // 2

@@ -49,6 +49,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from rnnbook._checks import check_int
+
 PAD = "<pad>"
 UNK = "<unk>"
 URL = "<url>"
@@ -195,15 +197,6 @@ class TweetTokenizer:
 tokenize = TweetTokenizer()
 
 
-def _check_int(name: str, value, minimum: int, *, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        expected = f"an integer ≥ {minimum}" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {expected}; got {value!r}")
-    return int(value)
-
-
 def _check_texts(texts) -> list[str]:
     if isinstance(texts, str):
         raise ValueError("texts must be a sequence of str, not a single str; wrap it in a list")
@@ -264,8 +257,8 @@ class Vocabulary:
             Keep at most this many tokens besides ``<pad>`` and ``<unk>`` (the most frequent).
         """
         texts = _check_texts(texts)
-        min_freq = _check_int("min_freq", min_freq, 1)
-        max_size = _check_int("max_size", max_size, 0, allow_none=True)
+        min_freq = check_int("min_freq", min_freq, 1)
+        max_size = check_int("max_size", max_size, 0, allow_none=True)
         tok = tokenize if tokenizer is None else tokenizer
         counts = Counter(t for text in texts for t in tok(text))
         kept = sorted((t for t, c in counts.items() if c >= min_freq and t not in (PAD, UNK)),
@@ -305,7 +298,7 @@ class Vocabulary:
             no final state, and ``pack_padded_sequence`` rejects length 0.
         """
         texts = _check_texts(texts)
-        max_len = _check_int("max_len", max_len, 1, allow_none=True)
+        max_len = check_int("max_len", max_len, 1, allow_none=True)
         rows = []
         for text in texts:
             r = self.lookup(self.tokenizer(text))
@@ -374,9 +367,9 @@ def ppmi_embeddings(ids, lengths, vocab_size: int, dim: int, *, window: int = 4,
 
     ids = np.asarray(ids)
     lengths = np.asarray(lengths)
-    V = _check_int("vocab_size", vocab_size, 2)
-    E = _check_int("dim", dim, 1)
-    window = _check_int("window", window, 1)
+    V = check_int("vocab_size", vocab_size, 2)
+    E = check_int("dim", dim, 1)
+    window = check_int("window", window, 1)
     if ids.ndim != 2:
         raise ValueError(f"ids must have shape (N, T); got shape {ids.shape}")
     if lengths.shape != (ids.shape[0],):

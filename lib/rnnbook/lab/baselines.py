@@ -13,7 +13,7 @@ only: ``C`` (inverse regularisation strength) is picked from a small grid by
 validation ROC-AUC, then the model refitted with that ``C`` on the training split.
 
 The default (``char_ngrams=None``) is the classic word 1–2-gram model, with the
-lab's tokenizer (:data:`rnnbook.text.tokenize`), so both sides see the same tokens.
+lab's tokenizer (:data:`rnnbook.lab.text.tokenize`), so both sides see the same tokens.
 ``char_ngrams=(2, 5)`` adds character n-grams within word boundaries: the
 strongest simple baseline measured on the lab's splits. :class:`NBSVM` is the
 other classic one (Wang & Manning 2012).
@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from rnnbook.scratch import metrics
-from rnnbook.text import tokenize
+from rnnbook.lab.text import tokenize
 
 #: The validation grid of C: 10^-1 … 10^3 in steps of about ×3. On the airline tweets the
 #: validation AUC rises up to C ≈ 30 and is flat (±0.0003) from there to 1000.
@@ -81,7 +81,7 @@ class TfidfLogReg:
     Parameters
     ----------
     tokenizer : callable
-        ``str -> list[str]``; default the lab's :data:`rnnbook.text.tokenize`.
+        ``str -> list[str]``; default the lab's :data:`rnnbook.lab.text.tokenize`.
     ngram_range : (int, int)
         Word n-grams (default (1, 2)).
     min_df : int
@@ -105,7 +105,7 @@ class TfidfLogReg:
         self.seed = seed
 
     def _vectorizers(self):
-        # scikit-learn is imported here, not at the top: `import rnnbook.sentiment` (which reads
+        # scikit-learn is imported here, not at the top: `import rnnbook.lab.sentiment` (which reads
         # C_GRID) then stays quick for the torch models.
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -179,7 +179,7 @@ class NBSVM:
 
     Parameters
     ----------
-    tokenizer : callable, default the lab's :data:`rnnbook.text.tokenize`.
+    tokenizer : callable, default the lab's :data:`rnnbook.lab.text.tokenize`.
     ngram_range : (int, int), word n-grams (default (1, 2)).
     alpha : float > 0, the smoothing count (default 1).
     beta : float in (0, 1], the interpolation weight (default 0.25; 1 is the plain SVM).
