@@ -5,6 +5,7 @@
 * :mod:`rnnbook.lab.train`: the one training loop of the PyTorch and the NumPy classifiers (a step
   for each), batches of similar length, prediction and the five test metrics;
 * :mod:`rnnbook.lab.baselines`: the models without a recurrence (TF-IDF + logistic regression, NB-SVM);
+* :mod:`rnnbook.lab.pretrain`: the text an encoder may read without labels, never a validation or test text;
 * :mod:`rnnbook.lab.sentiment`: every model's hyper-parameters, :func:`~rnnbook.lab.sentiment.run`,
   and the command ``python -m rnnbook.sentiment``.
 
