@@ -66,3 +66,91 @@ def test_only_corpus_datasets_can_be_pretrained_on():
 
     with pytest.raises(ValueError, match="data must be a SentimentData of 'airline' or 'tweets'"):
         pretraining_corpus(Imdb())
+
+
+# --------------------------------------------------------------------------- the language models and their cache
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from rnnbook.lab import pretrain  # noqa: E402
+from rnnbook.nn.classifier import SentimentClassifier  # noqa: E402
+
+
+def _cycles(n=64, V=12, T=10, seed=0):
+    """Texts of a fixed cycle of the ids 2 … V−1 from a random start: the next (and the previous) id is certain."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(4, T + 1, n)
+    ids = np.zeros((n, T), dtype=np.int64)
+    for i, ell in enumerate(lengths):
+        ids[i, :ell] = 2 + (rng.integers(V - 2) + np.arange(ell)) % (V - 2)
+    return ids, lengths
+
+
+def _net(V=12, seed=0):
+    torch.manual_seed(seed)
+    return SentimentClassifier(V, 8, 16, cell="lstm", bidirectional=True, dropout=0.0, embed_dropout=0.0)
+
+
+def test_both_directions_learn_to_predict_their_neighbouring_word(one_torch_thread):
+    ids, lengths = _cycles()
+    losses = pretrain.pretrain_encoder(_net(), ids, lengths, epochs=40, batch_size=16, lr=1e-2, dropout=0.0)
+    assert losses[0] > 1.5  # about log(10) at the start: ten ids, no idea which comes next
+    assert losses[-1] < 0.1 * losses[0], losses[-1]  # the cycle is learnt, forwards and backwards
+
+
+def test_the_cache_is_used_when_sound_and_rebuilt_when_damaged(tmp_path, one_torch_thread):
+    ids, lengths = _cycles()
+    builds = []
+
+    def build(net):
+        return lambda: builds.append(1) or pretrain.pretrain_encoder(net, ids, lengths, epochs=1, batch_size=16)
+
+    first = _net()
+    info = pretrain.cached_encoder(first, build(first), key="k", cache_dir=tmp_path)
+    assert info["cache"] == "built" and len(builds) == 1 and len(info["losses"]) == 1
+    path = tmp_path / "pretrained" / "k.pt"
+    assert path.is_file() and (tmp_path / "pretrained" / "k.pt.sha256").is_file()
+    assert not list(path.parent.glob("*.partial"))
+
+    second = _net(seed=1)  # other initial weights: a hit must overwrite them with the cached ones
+    assert pretrain.cached_encoder(second, build(second), key="k", cache_dir=tmp_path)["cache"] == "hit"
+    assert len(builds) == 1
+    for a, b in zip([*first.embedding.parameters(), *first.rnn.parameters()],
+                    [*second.embedding.parameters(), *second.rnn.parameters()]):
+        assert torch.equal(a, b)
+
+    good = path.read_bytes()
+    damages = {
+        "a flipped byte": lambda: path.write_bytes(good[:100] + bytes([good[100] ^ 1]) + good[101:]),
+        "a truncated file": lambda: path.write_bytes(good[: len(good) // 2]),
+        "no checksum beside it": lambda: (tmp_path / "pretrained" / "k.pt.sha256").unlink(),
+    }
+    for what, damage in damages.items():
+        damage()
+        net = _net()
+        assert pretrain.cached_encoder(net, build(net), key="k", cache_dir=tmp_path)["cache"] == "rebuilt", what
+        assert pretrain.cached_encoder(net, build(net), key="k", cache_dir=tmp_path)["cache"] == "hit", what
+        good = path.read_bytes()
+    # sound file, checksum right, but tensors of another shape: not used either
+    wider = SentimentClassifier(12, 8, 24, cell="lstm", bidirectional=True)
+    assert pretrain.cached_encoder(wider, lambda: [0.0], key="k", cache_dir=tmp_path)["cache"] == "rebuilt"
+
+
+def test_the_key_changes_with_the_corpus_and_the_settings():
+    base = pretrain.cache_key(corpus=["a b", "c"], hparams={"pretrain_epochs": 2}, seed=0)
+    assert base == pretrain.cache_key(seed=0, hparams={"pretrain_epochs": 2}, corpus=["a b", "c"])
+    assert base != pretrain.cache_key(corpus=["a b", "c", "d"], hparams={"pretrain_epochs": 2}, seed=0)
+    assert base != pretrain.cache_key(corpus=["a b", "c"], hparams={"pretrain_epochs": 3}, seed=0)
+    assert base != pretrain.cache_key(corpus=["a b", "c"], hparams={"pretrain_epochs": 2}, seed=1)
+
+
+def test_pretrain_encoder_rejects_what_it_cannot_pretrain():
+    ids, lengths = _cycles()
+    one_way = SentimentClassifier(12, 8, 16, cell="lstm", bidirectional=False)
+    with pytest.raises(ValueError, match="one bidirectional layer"):
+        pretrain.pretrain_encoder(one_way, ids, lengths)
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 12\)"):
+        pretrain.pretrain_encoder(_net(), ids + 20, lengths)
+    with pytest.raises(ValueError, match="epochs must be an integer ≥ 1"):
+        pretrain.pretrain_encoder(_net(), ids, lengths, epochs=0)

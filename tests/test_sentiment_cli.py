@@ -128,4 +128,21 @@ def test_module_runs_as_a_command():
     out = subprocess.run([sys.executable, "-m", "rnnbook.sentiment", "--help"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0
-    assert "--model {rnn,lstm,gru,numpy-lstm,tfidf-lr,tfidf-char-lr,nbsvm}" in out.stdout and "--json PATH" in out.stdout
+    assert "--model {rnn,lstm,gru,lstm-pretrained,numpy-lstm,tfidf-lr,tfidf-char-lr,nbsvm}" in out.stdout and "--json PATH" in out.stdout
+
+
+def test_lstm_pretrained_pretrains_once_then_reads_its_cache(tiny, tmp_path, monkeypatch, one_torch_thread):
+    """The model of the command: its encoder pretrained on the (here synthetic) unlabelled corpus, cached in
+    $RNNBOOK_DATA_DIR; the second run reads the cache and, from the same weights, ends with the same model."""
+    from rnnbook.lab import pretrain
+
+    monkeypatch.setenv("RNNBOOK_DATA_DIR", str(tmp_path))
+    corpus = _split(200, 9).texts
+    monkeypatch.setattr(pretrain, "pretraining_corpus", lambda data: corpus)
+    data = sentiment.load_dataset("airline", 0)
+    runs = [sentiment.run("lstm-pretrained", data, seed=0, progress=False, num_threads=1, epochs=1, pretrain_epochs=1)
+            for _ in range(2)]
+    assert [r.extra["pretraining"]["cache"] for r in runs] == ["built", "hit"]
+    assert runs[0].extra["pretraining"]["corpus_texts"] == 200 and len(runs[0].extra["pretraining"]["losses"]) == 1
+    assert list((tmp_path / "pretrained").glob("*.pt"))
+    np.testing.assert_array_equal(runs[0].p_test, runs[1].p_test)
