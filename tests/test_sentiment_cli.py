@@ -146,3 +146,8 @@ def test_lstm_pretrained_pretrains_once_then_reads_its_cache(tiny, tmp_path, mon
     assert runs[0].extra["pretraining"]["corpus_texts"] == 200 and len(runs[0].extra["pretraining"]["losses"]) == 1
     assert list((tmp_path / "pretrained").glob("*.pt"))
     np.testing.assert_array_equal(runs[0].p_test, runs[1].p_test)
+    # fine-tuning longer does not change the pretrained weights, so it reads the same cache; a new seed does not
+    assert sentiment.run("lstm-pretrained", data, seed=0, progress=False, num_threads=1, epochs=2,
+                         pretrain_epochs=1).extra["pretraining"]["cache"] == "hit"
+    assert sentiment.run("lstm-pretrained", data, seed=1, progress=False, num_threads=1, epochs=1,
+                         pretrain_epochs=1).extra["pretraining"]["cache"] == "built"

@@ -270,7 +270,12 @@ def _pretrain(net, vocab: Vocabulary, data, hp: dict, *, seed: int, num_threads:
 
     corpus = pretrain.pretraining_corpus(data)
     ids, lengths = vocab.encode(corpus, max_len=hp["max_len"])
-    key = pretrain.cache_key(format=1, corpus=corpus, vocab=vocab.itos, hparams=_jsonable(hp), seed=seed,
+    # What decides the pretrained weights: the texts, the vocabulary, the start (seed, sizes, PPMI) and the
+    # pretraining's own settings; not how the classifier is fine-tuned afterwards.
+    settings = {k: hp[k] for k in ("cell", "min_freq", "max_len", "embed_init", "ppmi_window", "embed_dim",
+                                   "hidden_size", "bidirectional", "num_layers", "pretrain_epochs",
+                                   "pretrain_batch_size", "pretrain_lr")}
+    key = pretrain.cache_key(format=1, corpus=corpus, vocab=vocab.itos, settings=settings, seed=seed,
                              train=list(data.train.texts))
     old = torch.get_num_threads()
     torch.set_num_threads(num_threads)
