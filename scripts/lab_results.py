@@ -97,13 +97,16 @@ def format_markdown(table: dict[str, dict], verdict: dict, facts: dict) -> str:
         f"{facts['n_train']:,}, validation {facts['n_val']:,}, test {facts['n_test']:,} tweets) and the training; "
         f"mean ± standard deviation over the seeds; the whole run took {facts['minutes']:.1f} minutes.",
         "",
-        f"| model | accuracy | precision | recall | F1 | ROC-AUC | ROC-AUC − {base} | parameters | training, s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| model | accuracy | precision | recall | F1 | ROC-AUC |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
+    # Two tables, not one wide one: each fits a phone's screen and the printed page.
+    bold = {model: f"**{model}**" if model in (verdict["best"], base) else model for model in table}
     for model, row in table.items():
-        name = f"**{model}**" if model in (verdict["best"], base) else model
-        lines.append(f"| {name} | " + " | ".join(pm(row[m]) for m in METRICS)
-                     + f" | {row['roc_auc'][0] - table[base]['roc_auc'][0]:+.4f} | {row['n_params']:,} | "
+        lines.append(f"| {bold[model]} | " + " | ".join(pm(row[m]) for m in METRICS) + " |")
+    lines += ["", f"| model | ROC-AUC − {base} | parameters | training, s |", "| --- | --- | --- | --- |"]
+    for model, row in table.items():
+        lines.append(f"| {bold[model]} | {row['roc_auc'][0] - table[base]['roc_auc'][0]:+.4f} | {row['n_params']:,} | "
                      f"{pm(row['train_seconds'], 1)} |")
     gaps = ", ".join(f"{gap:+.4f}" for gap in verdict["seed_gaps"].values())
     lines += [

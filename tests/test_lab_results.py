@@ -61,8 +61,10 @@ def test_markdown_shows_the_gap_to_the_strongest_baseline_and_the_verdict():
     facts = {"date": "2026-11-22", "cpus": 2, "load_before": "1.00", "load_after": "1.10", "seeds": [0, 1],
              "minutes": 3.0, "n_train": 7951, "n_val": 1704, "n_test": 1704}
     text = lab_results.format_markdown(table, lab_results.goal(table, runs), facts)
-    assert "| model | accuracy | precision | recall | F1 | ROC-AUC | ROC-AUC − tfidf-char-lr |" in text
-    assert "| **lstm** | 0.9300 ± 0.0000 |" in text and "| +0.0045 |" in text and "| tfidf-lr |" in text
+    assert "| model | accuracy | precision | recall | F1 | ROC-AUC |\n" in text
+    assert "| model | ROC-AUC − tfidf-char-lr | parameters | training, s |" in text
+    assert "| **lstm** | 0.9300 ± 0.0000 |" in text and "| **lstm** | +0.0045 | 100 | 20.0 ± 0.0 |" in text
+    assert "| **tfidf-char-lr** | +0.0000 |" in text and "| tfidf-lr | -0.0050 |" in text
     assert "(+0.0045: met)" in text and "(+0.0050, +0.0040: met)" in text and "7,951" in text
 
 
