@@ -27,7 +27,7 @@ AXE         := $(VENV)/share/axe-core/axe.min.js
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
 
-.PHONY: help install test test-lib test-notebooks book pdf test-site bench lab-results assignments serve clean distclean constraints
+.PHONY: help install test test-lib test-notebooks book pdf test-site bench lab-results lab-ablation assignments serve clean distclean constraints
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -93,6 +93,10 @@ bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side b
 lab-results: $(INSTALLED)  ## Train every model of the lab on 3 seeds; writes _build/lab-results.json and appendix/_lab_table.md
 	mkdir -p _build
 	$(PY) scripts/lab_results.py --seeds 0 1 2 --json _build/lab-results.json --markdown appendix/_lab_table.md
+
+lab-ablation: $(INSTALLED)  ## The LSTM without, with half and with full pretraining, on validation (3 seeds); writes chapters/06-lab/_ablation.md
+	mkdir -p _build
+	$(PY) scripts/lab_ablation.py --seeds 0 1 2 --json _build/lab-ablation.json --markdown chapters/06-lab/_ablation.md
 
 assignments: $(INSTALLED)  ## Write student notebooks (no solutions) to _build/assignments
 	$(PY) scripts/assignments.py --out _build/assignments

@@ -151,3 +151,62 @@ def test_lstm_pretrained_pretrains_once_then_reads_its_cache(tiny, tmp_path, mon
                          pretrain_epochs=1).extra["pretraining"]["cache"] == "hit"
     assert sentiment.run("lstm-pretrained", data, seed=1, progress=False, num_threads=1, epochs=1,
                          pretrain_epochs=1).extra["pretraining"]["cache"] == "built"
+
+
+class _Sealed:
+    """A split that must not be read: the test split of a run that makes a choice."""
+
+    @property
+    def texts(self):
+        raise AssertionError("the test split was read")
+
+    labels = texts
+
+
+@pytest.mark.parametrize("model", ["gru", "tfidf-char-lr"])
+def test_evaluate_on_val_scores_the_validation_split_and_never_reads_the_test_split(tiny, model, one_torch_thread):
+    from rnnbook.lab.train import evaluate
+
+    data = sentiment.load_dataset("airline", 0)
+    data.test = _Sealed()
+    extra = {} if model in sentiment.BASELINES else {"epochs": 2, "num_threads": 1}
+    res = sentiment.run(model, data, seed=0, progress=False, evaluate_on="val", **extra)
+    assert res.p_test.shape == (20,)
+    assert res.metrics == evaluate(data.val.labels, res.p_test)
+    if model not in sentiment.BASELINES:  # the weights put back are those of the best validation AUC
+        assert res.metrics["roc_auc"] == pytest.approx(res.extra["best_val_auc"], abs=1e-12)
+    with pytest.raises(ValueError, match="evaluate_on must be 'test' or 'val'; got 'train'"):
+        sentiment.run(model, data, evaluate_on="train")
+
+
+def test_pretrain_keep_embedding_keeps_the_pretrained_table_and_the_initial_lstm(tiny, tmp_path, monkeypatch,
+                                                                                  one_torch_thread):
+    """The ablation's middle row: what fine-tuning starts from, caught at the entry of the training loop."""
+    import torch
+
+    from rnnbook.lab import pretrain, train
+
+    monkeypatch.setenv("RNNBOOK_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(pretrain, "pretraining_corpus", lambda data: _split(200, 9).texts)
+    starts = {}
+    real_fit = train.fit
+
+    def spy(net, *args, **kwargs):
+        starts[label] = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        return real_fit(net, *args, **kwargs)
+
+    monkeypatch.setattr(train, "fit", spy)
+    data = sentiment.load_dataset("airline", 0)
+    for label, model, extra in (("none", "lstm", {}), ("encoder", "lstm-pretrained", {"pretrain_epochs": 1}),
+                                ("embedding", "lstm-pretrained", {"pretrain_epochs": 1, "pretrain_keep": "embedding"})):
+        res = sentiment.run(model, data, seed=0, progress=False, num_threads=1, epochs=1, **extra)
+    assert res.extra["pretraining"]["cache"] == "hit" and res.extra["pretraining"]["kept"] == "embedding"
+    emb, rnn = "embedding.weight", [k for k in starts["none"] if k.startswith("rnn.")]
+    assert len(rnn) == 8  # both directions: weight_ih, weight_hh, bias_ih, bias_hh
+    torch.testing.assert_close(starts["embedding"][emb], starts["encoder"][emb], rtol=0, atol=0)
+    assert not torch.equal(starts["embedding"][emb], starts["none"][emb])  # pretraining moved the table
+    for k in rnn:
+        torch.testing.assert_close(starts["embedding"][k], starts["none"][k], rtol=0, atol=0)
+    assert all(not torch.equal(starts["encoder"][k], starts["none"][k]) for k in rnn)
+    with pytest.raises(ValueError, match="pretrain_keep must be 'encoder' or 'embedding'; got 'rnn'"):
+        sentiment.run("lstm-pretrained", data, pretrain_keep="rnn")

@@ -91,8 +91,10 @@ HPARAMS: dict[str, dict[str, Any]] = {
     # validation ROC-AUC: 0.9660 against the LSTM's 0.9671 (pretraining: 2 epochs, 49 s on 2 threads, cached).
     # So far no better than the LSTM: pretraining that pays seems to need more (subword inputs, ULMFiT's
     # gradual unfreezing and discriminative learning rates).
+    # pretrain_keep: "encoder" keeps the pretrained embedding and LSTM; "embedding" keeps only the embedding and
+    # puts back the LSTM's initial weights (the ablation of scripts/lab_ablation.py).
     "lstm-pretrained": {**_TORCH, "cell": "lstm", "pretrain_epochs": 2, "pretrain_batch_size": 128,
-                        "pretrain_lr": 3e-3},
+                        "pretrain_lr": 3e-3, "pretrain_keep": "encoder"},
     "numpy-lstm": {
         # The from-scratch twin: one direction, the final state (the notes' model); the same
         # vocabulary and starting embedding as the torch models. "last" beat "mean" on validation
@@ -182,7 +184,7 @@ def _ppmi_table(vocab: Vocabulary, train, hp) -> np.ndarray:
 
 
 def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: int | None = None,
-        device=None, **overrides) -> RunResult:
+        device=None, evaluate_on: str = "test", **overrides) -> RunResult:
     """Train ``model`` on ``data.train`` (early stopping on ``data.val``), evaluate on ``data.test``.
 
     Parameters
@@ -194,6 +196,8 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
     progress : tqdm progress bars.
     num_threads : torch and BLAS threads (default: 1 for ``numpy-lstm``, else :func:`rnnbook.lab.train.default_num_threads`).
     device : torch device (default :func:`rnnbook.lab.train.pick_device`).
+    evaluate_on : ``"test"`` (the final runs) or ``"val"``: the split whose metrics and probabilities the result
+        holds. Experiments that make a choice use ``"val"``, so that they never read the test split.
     overrides : hyper-parameters replacing those of :data:`HPARAMS` (e.g. ``epochs=2``).
     """
     from rnnbook.lab.train import default_num_threads, evaluate, fit, predict_proba, set_seed
@@ -202,6 +206,9 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
     for part in ("train", "val", "test"):
         if not hasattr(data, part):
             raise ValueError(f"data must have .train, .val and .test splits; it has no .{part}")
+    if evaluate_on not in ("test", "val"):
+        raise ValueError(f"evaluate_on must be 'test' or 'val'; got {evaluate_on!r}")
+    target = getattr(data, evaluate_on)
 
     if model in BASELINES:
         from rnnbook.lab.baselines import NBSVM, TfidfLogReg
@@ -215,15 +222,17 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
                                C_grid=hp["C_grid"], seed=seed)
         base.fit(data.train.texts, data.train.labels, data.val.texts, data.val.labels)
         seconds = time.perf_counter() - t0
-        p = base.predict_proba(data.test.texts)
-        return RunResult(model, hp, evaluate(data.test.labels, p), p, seconds, base.n_params, [], base, None,
+        p = base.predict_proba(target.texts)
+        return RunResult(model, hp, evaluate(target.labels, p), p, seconds, base.n_params, [], base, None,
                          {"C": base.C_, "val_auc": base.val_auc_,
                           "val_aucs": {str(c): a for c, a in base.val_aucs_.items()}})
 
     if hp["embed_init"] not in ("ppmi", "random"):
         raise ValueError(f"embed_init must be 'ppmi' or 'random'; got {hp['embed_init']!r}")
+    if hp.get("pretrain_keep", "encoder") not in ("encoder", "embedding"):
+        raise ValueError(f"pretrain_keep must be 'encoder' or 'embedding'; got {hp['pretrain_keep']!r}")
     vocab = Vocabulary.build(data.train.texts, tokenizer=TweetTokenizer(), min_freq=hp["min_freq"])
-    train, val, test = (_encode(vocab, s, hp["max_len"]) for s in (data.train, data.val, data.test))
+    train, val, test = (_encode(vocab, s, hp["max_len"]) for s in (data.train, data.val, target))
     if num_threads is None:
         # The NumPy model's matrix products are small: a second BLAS thread costs more in hand-offs than it saves.
         num_threads = 1 if model == "numpy-lstm" else default_num_threads()
@@ -268,6 +277,7 @@ def _pretrain(net, vocab: Vocabulary, data, hp: dict, *, seed: int, num_threads:
 
     from rnnbook.lab import pretrain
 
+    start_rnn = copy.deepcopy(net.rnn.state_dict())  # the initial weights, for pretrain_keep="embedding"
     corpus = pretrain.pretraining_corpus(data)
     ids, lengths = vocab.encode(corpus, max_len=hp["max_len"])
     # What decides the pretrained weights: the texts, the vocabulary, the start (seed, sizes, PPMI) and the
@@ -286,7 +296,9 @@ def _pretrain(net, vocab: Vocabulary, data, hp: dict, *, seed: int, num_threads:
                 lr=hp["pretrain_lr"], seed=seed), key=key)
     finally:
         torch.set_num_threads(old)
-    return {**info, "corpus_texts": len(corpus)}
+    if hp["pretrain_keep"] == "embedding":
+        net.rnn.load_state_dict(start_rnn)  # only the embedding keeps what pretraining learned
+    return {**info, "corpus_texts": len(corpus), "kept": hp["pretrain_keep"]}
 
 
 # --------------------------------------------------------------------------- the command
