@@ -94,9 +94,9 @@ lab-results: $(INSTALLED)  ## Train every model of the lab on 3 seeds; writes _b
 	mkdir -p _build
 	$(PY) scripts/lab_results.py --seeds 0 1 2 --json _build/lab-results.json --markdown appendix/_lab_table.md
 
-lab-ablation: $(INSTALLED)  ## The LSTM without, with half and with full pretraining, on validation (3 seeds); writes chapters/06-lab/_ablation.md
+lab-ablation: $(INSTALLED)  ## The LSTM with no pretraining, a pretrained embedding, a pretrained encoder; validation only, 3 seeds; writes appendix/_lab_ablation.md
 	mkdir -p _build
-	$(PY) scripts/lab_ablation.py --seeds 0 1 2 --json _build/lab-ablation.json --markdown chapters/06-lab/_ablation.md
+	$(PY) scripts/lab_ablation.py --seeds 0 1 2 --json _build/lab-ablation.json --markdown appendix/_lab_ablation.md
 
 assignments: $(INSTALLED)  ## Write student notebooks (no solutions) to _build/assignments
 	$(PY) scripts/assignments.py --out _build/assignments

@@ -74,3 +74,25 @@ def test_bad_input_is_refused_by_name():
     runs = [r for r in _runs() if r["model"] in ("tfidf-lr", "tfidf-char-lr")]
     with pytest.raises(ValueError, match="a baseline .* and a recurrent model"):
         lab_results.goal(lab_results.aggregate(runs), runs)
+
+
+import lab_ablation  # noqa: E402
+
+
+def test_ablation_table_has_a_column_per_seed_the_mean_and_the_gap_to_no_pretraining():
+    aucs = {"no pretraining": (0.960, 0.970), "embedding only": (0.962, 0.969), "full encoder": (0.970, 0.974),
+            "tfidf-char-lr": (0.968, 0.966)}
+    runs = [{"name": name, "seed": seed, "roc_auc": auc[seed], "train_seconds": 20.0 + seed,
+             **({"pretraining": {"cache": "built" if name == "embedding only" else "hit", "seconds": 50.0 + seed}}
+                if name in ("embedding only", "full encoder") else {})}
+            for name, auc in aucs.items() for seed in (0, 1)]
+    text = lab_ablation.format_markdown(runs, {"date": "2026-12-03", "cpus": 2, "load_before": "0.10",
+                                               "load_after": "0.20"})
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:] for line in text.splitlines()
+            if line.startswith("| ") and "---" not in line}
+    assert rows["start of the encoder"] == ["seed 0", "seed 1", "mean", "− no pretraining", "training, s |"]
+    assert rows["full encoder"] == ["0.9700", "0.9740", "0.9720", "+0.0070", "20 |"]
+    assert rows["embedding only"][3] == "+0.0005" and rows["no pretraining"][3] == "+0.0000"
+    assert rows["tfidf-char-lr"] == ["0.9680", "0.9660", "0.9670", "", "20 |"]  # no gap: not an encoder
+    assert "Pretraining, once per seed and then read from the cache, took 50 s on average" in text
+    assert "never the test split" in text

@@ -154,3 +154,74 @@ def test_pretrain_encoder_rejects_what_it_cannot_pretrain():
         pretrain.pretrain_encoder(_net(), ids + 20, lengths)
     with pytest.raises(ValueError, match="epochs must be an integer ≥ 1"):
         pretrain.pretrain_encoder(_net(), ids, lengths, epochs=0)
+
+
+def test_language_model_targets_are_the_next_and_the_previous_token_or_ignore():
+    ids = np.array([[5, 6, 7, 0], [8, 0, 0, 0], [2, 3, 4, 9]])
+    forward, backward = pretrain.language_model_targets(ids, np.array([3, 1, 4]))
+    np.testing.assert_array_equal(forward, [[6, 7, -1, -1], [-1, -1, -1, -1], [3, 4, 9, -1]])
+    np.testing.assert_array_equal(backward, [[-1, 5, 6, -1], [-1, -1, -1, -1], [-1, 2, 3, 4]])
+    rng = np.random.default_rng(3)
+    for _ in range(20):  # against the definition, one step at a time
+        N, T = rng.integers(1, 6), rng.integers(1, 9)
+        lengths = rng.integers(1, T + 1, N)
+        ids = rng.integers(1, 50, (N, T)) * (np.arange(T) < lengths[:, None])
+        forward, backward = pretrain.language_model_targets(ids, lengths, ignore=-100)
+        for n in range(N):
+            for t in range(T):
+                assert forward[n, t] == (ids[n, t + 1] if t + 1 < lengths[n] else -100)
+                assert backward[n, t] == (ids[n, t - 1] if 1 <= t < lengths[n] else -100)
+    # pairs of neighbouring tokens: one forward target and one backward target each
+    assert (forward >= 0).sum() == (backward >= 0).sum() == (lengths - 1).sum()
+
+
+def test_language_model_targets_reject_bad_input():
+    with pytest.raises(ValueError, match=r"lengths must lie in \[1, T=2\]; got \[0, 2\]"):
+        pretrain.language_model_targets(np.array([[1, 2], [3, 0]]), np.array([2, 0]))
+    with pytest.raises(ValueError, match=r"ids must be integer ids of shape \(N, T\); got shape \(3,\)"):
+        pretrain.language_model_targets(np.array([1, 2, 3]), np.array([3]))
+    with pytest.raises(ValueError, match="ignore must not be a token id of ids; got 0"):
+        pretrain.language_model_targets(np.array([[1, 0]]), np.array([1]), ignore=0)
+
+
+@pytest.mark.equation("eq-lm-loss")
+def test_language_model_loss_is_the_mean_log_loss_of_both_directions_text_by_text(one_torch_thread):
+    """eq-lm-loss against its definition: each text run alone (no padding, no packing), each pair of neighbours
+    predicted forwards from the forward state at t and backwards from the backward state at t + 1, in float64."""
+    ids, lengths = _cycles(n=7, V=12, T=9, seed=4)
+    lengths[0] = 1  # a text with nothing to predict
+    net = _net().double()
+    heads = pretrain.language_model_heads(net).double()
+    loss = pretrain.language_model_loss(net, heads, torch.as_tensor(ids), torch.as_tensor(lengths))
+    total, pairs = 0.0, 0
+    with torch.no_grad():
+        for row, ell in zip(ids, lengths):
+            out, _ = net.rnn(net.embedding(torch.as_tensor(row[None, :ell])))  # (1, ℓ, 2H)
+            H = net.rnn.hidden_size
+            for t in range(ell - 1):
+                total -= float(heads[0].log_prob(out[:, t, :H])[0, row[t + 1]])
+                total -= float(heads[1].log_prob(out[:, t + 1, H:])[0, row[t]])
+                pairs += 1
+    assert pairs == (lengths - 1).sum()
+    assert loss.item() == pytest.approx(total / pairs, rel=1e-12)
+    # more padding columns change nothing
+    padded = np.pad(ids, ((0, 0), (0, 5)))
+    again = pretrain.language_model_loss(net, heads, torch.as_tensor(padded), torch.as_tensor(lengths))
+    assert again.item() == pytest.approx(loss.item(), rel=1e-12)
+
+
+def test_heads_given_to_pretrain_encoder_are_trained_the_same_way(one_torch_thread):
+    """With heads passed in, pretraining is the same (same seed, same weights after) and the heads come back
+    trained: they now predict the cycle's next id."""
+    ids, lengths = _cycles()
+    plain, kept = _net(), _net()
+    torch.manual_seed(2)  # as pretrain_encoder seeds itself before it draws its own heads
+    heads = pretrain.language_model_heads(kept)
+    a = pretrain.pretrain_encoder(plain, ids, lengths, epochs=30, batch_size=16, lr=1e-2, dropout=0.0, seed=2)
+    b = pretrain.pretrain_encoder(kept, ids, lengths, epochs=30, batch_size=16, lr=1e-2, dropout=0.0, seed=2,
+                                  heads=heads)
+    assert a == pytest.approx(b, rel=1e-6)
+    loss = pretrain.language_model_loss(kept.eval(), heads, torch.as_tensor(ids), torch.as_tensor(lengths))
+    assert loss.item() < 0.2  # per pair, both directions: the heads were trained with the encoder
+    with pytest.raises(ValueError, match="heads must be two adaptive softmaxes from 16 features over 12 ids"):
+        pretrain.pretrain_encoder(_net(), ids, lengths, heads=heads[:1])

@@ -251,3 +251,29 @@ def test_fit_rejects_what_it_cannot_train():
         fit(NumpyLSTMClassifier(12, 4, 4), data, data, epochs=1, batch_size=4, lr=1e-3, progress=False, device="cuda")
     with pytest.raises(ValueError, match="num_threads must be an integer ≥ 1 or None; got 0"):
         fit(NumpyLSTMClassifier(12, 4, 4), data, data, epochs=1, batch_size=4, lr=1e-3, progress=False, num_threads=0)
+
+
+def test_lr_scales_give_the_named_layers_their_own_learning_rate():
+    """Adam's first step moves each weight by lr·g/(|g| + ε) ≈ lr: with lr_scales the embedding's steps are 0.1·lr
+    and the LSTM's 0.5·lr, the output layer's stay lr (discriminative fine-tuning)."""
+    from rnnbook.lab.train import TorchStep
+
+    torch.manual_seed(0)
+    model = SentimentClassifier(20, 4, 5, cell="lstm", bidirectional=True, dropout=0.0, embed_dropout=0.0)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    step = TorchStep(model, lr=1e-2, weight_decay=0.0, clip=None, device="cpu",
+                     lr_scales={"embedding.": 0.1, "rnn.": 0.5})
+    ids = np.array([[3, 4, 5, 6], [7, 8, 0, 0]])
+    step(ids, np.array([4, 2]), np.array([1.0, 0.0]), 1e-2)
+    moved = {k: (v.detach() - before[k]).abs() for k, v in model.named_parameters()}
+    for name, expected in (("embedding.weight", 1e-3), ("rnn.weight_hh_l0", 5e-3), ("out.weight", 1e-2)):
+        largest = float(moved[name].max())
+        assert largest == pytest.approx(expected, rel=1e-3), (name, largest)
+    with pytest.raises(ValueError, match=r"lr_scales names prefixes that match no parameter: \['encoder\.'\]"):
+        TorchStep(model, lr=1e-2, weight_decay=0.0, clip=None, lr_scales={"encoder.": 0.1})
+    with pytest.raises(ValueError, match=r"lr_scales\['rnn\.'\] must be a positive number; got 0"):
+        TorchStep(model, lr=1e-2, weight_decay=0.0, clip=None, lr_scales={"rnn.": 0})
+    numpy_model = NumpyLSTMClassifier(20, 4, 5, seed=0)
+    with pytest.raises(ValueError, match="lr_scales: the NumPy classifier has one learning rate"):
+        fit(numpy_model, (ids, np.array([4, 2]), np.array([1, 0])), (ids, np.array([4, 2]), np.array([1, 0])),
+            epochs=1, batch_size=2, lr=1e-2, lr_scales={"embedding": 0.1})

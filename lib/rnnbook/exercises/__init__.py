@@ -36,6 +36,7 @@ from rnnbook.exercises import evaluation  # noqa: E402,F401  Sections 5.1 and 5.
 from rnnbook.exercises import lab_data  # noqa: E402,F401  Section 6.1
 from rnnbook.exercises import lab_models  # noqa: E402,F401  Section 6.2
 from rnnbook.exercises import lab_numpy  # noqa: E402,F401  Section 6.3
+from rnnbook.exercises import lab_pretrain  # noqa: E402,F401  Section 6.4
 
 __all__ = ["Check", "CheckFailed", "available", "check"]
 

