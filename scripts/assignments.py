@@ -52,6 +52,8 @@ import textwrap
 import nbformat
 import yaml
 
+from rnnbook._io import write_text_atomic
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
@@ -671,10 +673,7 @@ def build(out: pathlib.Path, branch: str = BRANCH, notebooks: list[pathlib.Path]
     if not nbgrader_source:
         written.append((readme_path, readme([report for *_, report in made], branch)))
     for target, text in written:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-        partial.replace(target)
+        write_text_atomic(target, text.rstrip("\n") + "\n")
     return [report for *_, report in made]
 
 

@@ -25,10 +25,11 @@ import json
 import os
 import statistics
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
+
+from rnnbook._io import load_average, write_text_atomic
 
 #: name shown → (model of the command, overrides)
 VARIANTS = {
@@ -70,13 +71,6 @@ def format_markdown(runs: Sequence[dict], facts: dict) -> str:
     return "\n".join(lines)
 
 
-def _load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:  # pragma: no cover  (not on every platform)
-        return "unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -93,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rnnbook.data import load_sentiment
         from rnnbook.lab.sentiment import run
 
-        load_before, runs = _load_average(), []
+        load_before, runs = load_average(), []
         for seed in args.seeds:
             data = load_sentiment("airline", seed=seed)
             for name, (model, overrides) in [*VARIANTS.items(), *((m, (m, {})) for m in REFERENCES)]:
@@ -102,16 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"seed {seed} {name:>15}: validation ROC-AUC {result.metrics['roc_auc']:.4f}  "
                       f"{result.train_seconds:.1f} s", flush=True)
         facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
-                 "load_before": load_before, "load_after": _load_average()}
+                 "load_before": load_before, "load_after": load_average()}
     markdown = format_markdown(runs, facts)
     print(markdown)
     for path, text in ((args.json, json.dumps({"facts": facts, "runs": runs}, indent=2) + "\n"),
                        (args.markdown, markdown)):
         if path and text and not (args.from_json and path == args.json):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
+            write_text_atomic(path, text)
     return 0
 
 

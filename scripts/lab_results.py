@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from rnnbook._io import load_average, write_text_atomic
+
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 #: The models without a recurrence (rnnbook.lab.sentiment.BASELINES, without importing torch here).
 BASELINES = ("tfidf-lr", "tfidf-char-lr", "nbsvm")
@@ -121,13 +123,6 @@ def format_markdown(table: dict[str, dict], verdict: dict, facts: dict) -> str:
     return "\n".join(lines)
 
 
-def _load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:  # pragma: no cover  (not on every platform)
-        return "unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -140,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved = json.loads(args.from_json.read_text())
         table = aggregate(saved["runs"])
         if args.markdown:
-            args.markdown.write_text(format_markdown(table, goal(table, saved["runs"]), saved["facts"]))
+            write_text_atomic(args.markdown, format_markdown(table, goal(table, saved["runs"]), saved["facts"]))
         return 0
 
     from rnnbook.data import load_sentiment
@@ -153,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(s < 0 for s in args.seeds):
         parser.error(f"--seeds must be integers ≥ 0; got {args.seeds}")
 
-    load_before, started = _load_average(), time.perf_counter()
+    load_before, started = load_average(), time.perf_counter()
     runs = []
     for seed in args.seeds:
         data = load_sentiment("airline", seed=seed)  # as `python -m rnnbook.sentiment --seed S`: the split too
@@ -165,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{row['train_seconds']:.1f} s", flush=True)
     facts = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "seeds": args.seeds,
-        "load_before": load_before, "load_after": _load_average(),
+        "load_before": load_before, "load_after": load_average(),
         "minutes": (time.perf_counter() - started) / 60, "python": platform.python_version(),
         "n_train": len(data.train.texts), "n_val": len(data.val.texts), "n_test": len(data.test.texts),
     }
@@ -182,10 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path, text in ((args.json, json.dumps({"facts": facts, "runs": runs, "verdict": verdict}, indent=2) + "\n"),
                        (args.markdown, markdown)):
         if path and text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
+            write_text_atomic(path, text)
     return 0
 
 

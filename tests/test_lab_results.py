@@ -96,3 +96,24 @@ def test_ablation_table_has_a_column_per_seed_the_mean_and_the_gap_to_no_pretrai
     assert rows["tfidf-char-lr"] == ["0.9680", "0.9660", "0.9670", "", "20 |"]  # no gap: not an encoder
     assert "Pretraining, once per seed and then read from the cache, took 50 s on average" in text
     assert "never the test split" in text
+
+
+def test_write_text_atomic_replaces_the_file_whole_and_leaves_no_partial(tmp_path, monkeypatch):
+    import os
+
+    from rnnbook._io import write_text_atomic
+
+    path = tmp_path / "deep" / "table.md"
+    assert write_text_atomic(path, "old\n") == path and path.read_text() == "old\n"
+    real_replace = os.replace
+
+    def crash(src, dst):  # the machine dies between writing and renaming
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(path, "new\n")
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert path.read_text() == "old\n" and sorted(p.name for p in path.parent.iterdir()) == ["table.md"]
+    write_text_atomic(path, "new\n")
+    assert path.read_text() == "new\n"

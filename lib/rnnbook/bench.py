@@ -49,6 +49,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from rnnbook._checks import check_int
+from rnnbook._io import write_text_atomic
 
 MODELS = ("RNN", "LSTM", "LSTM-READABLE", "GRU")
 #: The lab's sizes: batch N, steps T, input features D, hidden units H.
@@ -412,10 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_table(report))
     for path, text in ((args.json, json.dumps(report, indent=2) + "\n"), (args.markdown, format_markdown(report))):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)  # atomic: never a half-written file
+            write_text_atomic(path, text)  # never a half-written file
             print(f"wrote {path}", file=sys.stderr)
     return 0
 

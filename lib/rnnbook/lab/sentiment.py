@@ -32,8 +32,10 @@ the BiLSTM (TF-IDF + LR: 0.962 and 0.961 on the same splits):
   batch 128, lr 5e-3, a linear learning-rate decay, dropout 0.5, weight decay 1e-2, a
   ``<hashtag>`` marker token, a PPMI window of 2 (−0.003).
 
-On the test split (seeds 0–2, two threads) the BiLSTM reaches ROC-AUC 0.973 ± 0.003 and
-accuracy 0.932, TF-IDF + LR 0.972 ± 0.002 and 0.930, in about 25 s of training.
+On the test split (seeds 0–2, two threads; ``make lab-results``) the BiLSTM reaches ROC-AUC 0.973 ± 0.003 and
+accuracy 0.932 in about 30 s of training, TF-IDF + LR 0.972 ± 0.002 and 0.930, and the strongest baseline,
+TF-IDF of words and character n-grams, 0.974 ± 0.003 and 0.935: ahead of every recurrent model on every seed.
+Pretraining the encoder on unlabelled tweets (``lstm-pretrained``) does not change that (``make lab-ablation``).
 """
 
 from __future__ import annotations
@@ -45,11 +47,11 @@ import math
 import platform
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from rnnbook._io import write_text_atomic
 from rnnbook.lab.baselines import C_GRID, NBSVM_C_GRID
 from rnnbook.lab.text import TweetTokenizer, Vocabulary, ppmi_embeddings
 
@@ -407,10 +409,6 @@ def main(argv: Sequence[str] | None = None) -> dict:
     except ImportError:  # pragma: no cover
         pass
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        tmp.replace(path)  # a crash never leaves half a JSON file
+        write_text_atomic(args.json, json.dumps(result, indent=2) + "\n")  # a crash never leaves half a JSON file
     print(summary(result))
     return result
