@@ -210,3 +210,21 @@ def test_pretrain_keep_embedding_keeps_the_pretrained_table_and_the_initial_lstm
     assert all(not torch.equal(starts["encoder"][k], starts["none"][k]) for k in rnn)
     with pytest.raises(ValueError, match="pretrain_keep must be 'encoder' or 'embedding'; got 'rnn'"):
         sentiment.run("lstm-pretrained", data, pretrain_keep="rnn")
+
+
+def test_vocab_from_corpus_builds_the_vocabulary_from_the_pretraining_corpus(tiny, tmp_path, monkeypatch,
+                                                                             one_torch_thread):
+    from rnnbook.lab import pretrain
+
+    monkeypatch.setenv("RNNBOOK_DATA_DIR", str(tmp_path))
+    corpus = _split(200, 9).texts + ["zeppelin zeppelin airship", "airship zeppelin"]  # words no split has
+    monkeypatch.setattr(pretrain, "pretraining_corpus", lambda data: corpus)
+    data = sentiment.load_dataset("airline", 0)
+    common = dict(seed=0, progress=False, num_threads=1, epochs=1, pretrain_epochs=1)
+    own = sentiment.run("lstm-pretrained", data, **common)
+    wide = sentiment.run("lstm-pretrained", data, vocab_from="corpus", **common)
+    assert "zeppelin" in wide.vocab.stoi and "airship" in wide.vocab.stoi and "zeppelin" not in own.vocab.stoi
+    assert set(own.vocab.itos) <= set(wide.vocab.itos)
+    assert wide.extra["pretraining"]["cache"] == "built"  # another vocabulary: other pretrained weights
+    with pytest.raises(ValueError, match="vocab_from must be 'train' or 'corpus'; got 'test'"):
+        sentiment.run("lstm-pretrained", data, vocab_from="test")

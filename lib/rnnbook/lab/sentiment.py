@@ -96,9 +96,11 @@ HPARAMS: dict[str, dict[str, Any]] = {
     # pretrain_keep: "encoder" keeps the pretrained embedding and LSTM; "embedding" keeps only the embedding and
     # puts back the LSTM's initial weights (the ablation of scripts/lab_ablation.py).
     # encoder_lr_scale: the embedding and the LSTM learn this many times as fast as the output layer while
-    # fine-tuning (discriminative fine-tuning, Howard & Ruder 2018).
+    # fine-tuning (discriminative fine-tuning, Howard & Ruder 2018). vocab_from: the vocabulary is built from the
+    # training texts ("train", as for every model) or from the whole pretraining corpus ("corpus").
     "lstm-pretrained": {**_TORCH, "cell": "lstm", "pretrain_epochs": 2, "pretrain_batch_size": 128,
-                        "pretrain_lr": 3e-3, "pretrain_keep": "encoder", "encoder_lr_scale": 1.0},
+                        "pretrain_lr": 3e-3, "pretrain_keep": "encoder", "encoder_lr_scale": 1.0,
+                        "vocab_from": "train"},
     "numpy-lstm": {
         # The from-scratch twin: one direction, the final state (the notes' model); the same
         # vocabulary and starting embedding as the torch models. "last" beat "mean" on validation
@@ -235,7 +237,15 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
         raise ValueError(f"embed_init must be 'ppmi' or 'random'; got {hp['embed_init']!r}")
     if hp.get("pretrain_keep", "encoder") not in ("encoder", "embedding"):
         raise ValueError(f"pretrain_keep must be 'encoder' or 'embedding'; got {hp['pretrain_keep']!r}")
-    vocab = Vocabulary.build(data.train.texts, tokenizer=TweetTokenizer(), min_freq=hp["min_freq"])
+    if hp.get("vocab_from", "train") not in ("train", "corpus"):
+        raise ValueError(f"vocab_from must be 'train' or 'corpus'; got {hp['vocab_from']!r}")
+    if hp.get("vocab_from") == "corpus":  # the unlabelled corpus holds the training texts, never val or test
+        from rnnbook.lab.pretrain import pretraining_corpus
+
+        vocab_texts = pretraining_corpus(data)
+    else:
+        vocab_texts = data.train.texts
+    vocab = Vocabulary.build(vocab_texts, tokenizer=TweetTokenizer(), min_freq=hp["min_freq"])
     train, val, test = (_encode(vocab, s, hp["max_len"]) for s in (data.train, data.val, target))
     if num_threads is None:
         # The NumPy model's matrix products are small: a second BLAS thread costs more in hand-offs than it saves.
