@@ -239,12 +239,12 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
         raise ValueError(f"pretrain_keep must be 'encoder' or 'embedding'; got {hp['pretrain_keep']!r}")
     if hp.get("vocab_from", "train") not in ("train", "corpus"):
         raise ValueError(f"vocab_from must be 'train' or 'corpus'; got {hp['vocab_from']!r}")
-    if hp.get("vocab_from") == "corpus":  # the unlabelled corpus holds the training texts, never val or test
+    corpus = None  # the unlabelled texts of pretraining: the training texts and more, never val or test
+    if "pretrain_epochs" in hp:
         from rnnbook.lab.pretrain import pretraining_corpus
 
-        vocab_texts = pretraining_corpus(data)
-    else:
-        vocab_texts = data.train.texts
+        corpus = pretraining_corpus(data)
+    vocab_texts = corpus if hp.get("vocab_from") == "corpus" else data.train.texts
     vocab = Vocabulary.build(vocab_texts, tokenizer=TweetTokenizer(), min_freq=hp["min_freq"])
     train, val, test = (_encode(vocab, s, hp["max_len"]) for s in (data.train, data.val, target))
     if num_threads is None:
@@ -269,7 +269,7 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
     if hp["embed_init"] == "ppmi":
         table[...] = _ppmi_table(vocab, train, hp)
     init_seconds = time.perf_counter() - t0
-    pretraining = _pretrain(net, vocab, data, hp, seed=seed, num_threads=num_threads) if "pretrain_epochs" in hp else None
+    pretraining = _pretrain(net, vocab, data, corpus, hp, seed=seed, num_threads=num_threads) if corpus else None
     out = fit(net, train, val, epochs=hp["epochs"], batch_size=hp["batch_size"], lr=hp["lr"],
               weight_decay=hp["weight_decay"], clip=hp["clip"], patience=hp["patience"], seed=seed,
               device=device, progress=progress, schedule=hp["schedule"], num_threads=num_threads,
@@ -286,15 +286,15 @@ def run(model: str, data, *, seed: int = 0, progress: bool = True, num_threads: 
                       "threads": num_threads, **({"pretraining": pretraining} if pretraining else {})})
 
 
-def _pretrain(net, vocab: Vocabulary, data, hp: dict, *, seed: int, num_threads: int) -> dict:
-    """Pretrain ``net``'s encoder on :func:`~rnnbook.lab.pretrain.pretraining_corpus` (cached); what happened."""
+def _pretrain(net, vocab: Vocabulary, data, corpus: list[str], hp: dict, *, seed: int, num_threads: int) -> dict:
+    """Pretrain ``net``'s encoder on ``corpus``, :func:`~rnnbook.lab.pretrain.pretraining_corpus` of ``data``
+    (cached); what happened."""
     import torch
     from threadpoolctl import threadpool_limits
 
     from rnnbook.lab import pretrain
 
     start_rnn = copy.deepcopy(net.rnn.state_dict())  # the initial weights, for pretrain_keep="embedding"
-    corpus = pretrain.pretraining_corpus(data)
     ids, lengths = vocab.encode(corpus, max_len=hp["max_len"])
     # What decides the pretrained weights: the texts, the vocabulary, the start (seed, sizes, PPMI) and the
     # pretraining's own settings; not how the classifier is fine-tuned afterwards.
