@@ -20,7 +20,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 #: Equation families of DESIGN.md §3.
-FAMILIES = ("rnn", "bptt", "lstm", "gru", "dropout", "bce", "metric", "lm")
+FAMILIES = ("rnn", "bptt", "lstm", "gru", "dropout", "bce", "metric", "lm", "scan", "mingru", "minlstm")
 LABEL = r"eq-[a-z0-9]+(?:-[a-z0-9]+)*"
 # `$$ ... $$ (eq-x)`: the MyST dollarmath label that follows a display equation.
 DEFINED = re.compile(r"\$\$[ \t]*\((" + LABEL + r")\)")

@@ -5,6 +5,8 @@ and the notes') each have one-step *cell* functions written like the equations
 (``rnn_cell``, ``lstm_cell``, ``gru_cell`` and their ``*_backward``), checked step
 functions, and sequence forward and backward functions that loop the cells
 (``lstm_fast`` holds the LSTM arranged for speed);
+minGRU and minLSTM (``scratch.min_cells``), whose recurrence is linear, run by a loop or by the scans of
+``scratch.scan`` (:func:`linear_recurrence`);
 dropout (both forms), binary cross-entropy and the metrics of Chapter 5 (``scratch.metrics``) complete what the notes' classifier needs.
 That classifier itself, NumPy from end to end (forward and backward), is :class:`NumpyLSTMClassifier`,
 with its embedding layer in ``scratch.embedding`` and :class:`optim.Adam` (equal to ``torch.optim.Adam``);
@@ -54,6 +56,16 @@ from rnnbook.scratch.lstm import (
 )
 from rnnbook.scratch import lstm_fast
 from rnnbook.scratch.lstm_fast import LSTMFastCache, lstm_backward_fast, lstm_forward_fast
+from rnnbook.scratch.min_cells import (
+    MIN_PARAM_KEYS,
+    MinCache,
+    mingru_backward,
+    mingru_forward,
+    minlstm_backward,
+    minlstm_forward,
+)
+from rnnbook.scratch import scan
+from rnnbook.scratch.scan import linear_recurrence, linear_recurrence_backward
 from rnnbook.scratch.optim import SGD, Adam
 from rnnbook.scratch.params import (
     GATE_ORDER,
@@ -84,6 +96,8 @@ __all__ = [
     "GRUCache",
     "LSTMCache",
     "LSTMFastCache",
+    "MIN_PARAM_KEYS",
+    "MinCache",
     "NOTES_GATES",
     "NumpyLSTMClassifier",
     "RNNCache",
@@ -107,6 +121,8 @@ __all__ = [
     "gru_step_backward",
     "gru_step_forward",
     "jacobian_norm_bound",
+    "linear_recurrence",
+    "linear_recurrence_backward",
     "lstm_backward",
     "lstm_backward_fast",
     "lstm_cell",
@@ -118,6 +134,10 @@ __all__ = [
     "lstm_step_backward",
     "lstm_step_forward",
     "metrics",
+    "mingru_backward",
+    "mingru_forward",
+    "minlstm_backward",
+    "minlstm_forward",
     "module_kind",
     "negate_update_gate",
     "numerical_gradient",
@@ -135,6 +155,7 @@ __all__ = [
     "rnn_state_jacobian",
     "rnn_step_backward",
     "rnn_step_forward",
+    "scan",
     "sequence_dropout_mask",
     "sigmoid",
     "sigmoid_derivative",

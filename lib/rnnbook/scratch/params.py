@@ -22,6 +22,7 @@ from typing import Mapping
 import numpy as np
 
 from rnnbook.scratch._validate import PARAM_KEYS, check_params
+from rnnbook.scratch.min_cells import MIN_PARAM_KEYS
 
 #: Gate count G of each recurrent family, and the gate order of its rows.
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -29,21 +30,27 @@ GATE_ORDER = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"
 
 _LAYERS = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
 _CELLS = {"RNNCell": "rnn", "LSTMCell": "lstm", "GRUCell": "gru"}
+# The minimal cells of rnnbook.nn (Chapter 6): their own parameter names, not the stacked layout.
+_MINIMAL = {"MinGRU": "mingru", "MinLSTM": "minlstm"}
 
 
 def module_kind(module) -> tuple[str, bool]:
     """Return ``(family, is_cell)`` of a torch recurrent module, e.g. ``("lstm", False)``.
 
     Accepts ``nn.RNN``, ``nn.LSTM``, ``nn.GRU``, ``nn.RNNCell``, ``nn.LSTMCell``,
-    ``nn.GRUCell`` and their subclasses; raises ``ValueError`` for anything else.
+    ``nn.GRUCell`` and their subclasses, and ``rnnbook.nn.MinGRU`` / ``MinLSTM``
+    (``("mingru", False)``, ``("minlstm", False)``); raises ``ValueError`` for anything else.
     """
     for cls in type(module).__mro__:
+        if cls.__module__.startswith("rnnbook.nn") and cls.__name__ in _MINIMAL:
+            return _MINIMAL[cls.__name__], False
         if cls.__module__.startswith("torch.nn") and cls.__name__ in _LAYERS:
             return _LAYERS[cls.__name__], False
         if cls.__module__.startswith("torch.nn") and cls.__name__ in _CELLS:
             return _CELLS[cls.__name__], True
     raise ValueError(
-        "module must be a torch nn.RNN, nn.LSTM, nn.GRU, nn.RNNCell, nn.LSTMCell or nn.GRUCell; "
+        "module must be a torch nn.RNN, nn.LSTM, nn.GRU, nn.RNNCell, nn.LSTMCell, nn.GRUCell, "
+        "or rnnbook.nn.MinGRU or MinLSTM; "
         f"got {type(module).__name__}"
     )
 
@@ -69,12 +76,15 @@ def _attr_names(is_cell: bool) -> dict[str, str]:
 
 
 def params_from_torch(module, dtype=np.float64) -> dict[str, np.ndarray]:
-    """Copy the parameters of a one-layer, one-direction torch RNN/LSTM/GRU (or cell).
+    """Copy the parameters of a one-layer, one-direction torch RNN/LSTM/GRU (or cell), or of a minimal cell.
 
     Parameters
     ----------
     module : nn.RNN, nn.LSTM, nn.GRU (``num_layers=1``, not bidirectional,
-        no projection) or nn.RNNCell, nn.LSTMCell, nn.GRUCell.
+        no projection) or nn.RNNCell, nn.LSTMCell, nn.GRUCell; or ``rnnbook.nn.MinGRU``
+        / ``MinLSTM``, whose dicts keep the modules' own names (``weight_z (H, D)``, ``bias_z (H,)``,
+        ``weight_h``, ``bias_h``; ``weight_f``, ``bias_f``, ``weight_i``, ``bias_i``, ``weight_h``,
+        ``bias_h``), as :func:`rnnbook.scratch.mingru_forward` and ``minlstm_forward`` read them.
     dtype : NumPy floating dtype of the copies, float64 by default, because
         the equivalence checks of the book are made in float64.
 
@@ -92,6 +102,9 @@ def params_from_torch(module, dtype=np.float64) -> dict[str, np.ndarray]:
     ((20, 3), (20, 5))
     """
     family, is_cell = module_kind(module)
+    if family in MIN_PARAM_KEYS:
+        return {key: getattr(module, key).detach().cpu().numpy().astype(dtype, copy=True)
+                for key in MIN_PARAM_KEYS[family]}
     _check_supported(module, family, is_cell)
     H, G = module.hidden_size, GATES[family]
     p = {}
@@ -112,12 +125,17 @@ def params_to_torch(p: Mapping[str, np.ndarray], module) -> None:
     match the module's exactly; a module with ``bias=False`` accepts only zero biases.
     """
     family, is_cell = module_kind(module)
-    _check_supported(module, family, is_cell)
+    keys = MIN_PARAM_KEYS.get(family, PARAM_KEYS)
     if not isinstance(p, Mapping):
-        raise ValueError(f"p must be a dict with keys {list(PARAM_KEYS)}; got {type(p).__name__}")
-    for key, attr in _attr_names(is_cell).items():
+        raise ValueError(f"p must be a dict with keys {list(keys)}; got {type(p).__name__}")
+    if family in MIN_PARAM_KEYS:
+        names = {key: key for key in keys}
+    else:
+        _check_supported(module, family, is_cell)
+        names = _attr_names(is_cell)
+    for key, attr in names.items():
         if key not in p:
-            raise ValueError(f"p is missing {key!r}; expected keys {list(PARAM_KEYS)}")
+            raise ValueError(f"p is missing {key!r}; expected keys {list(keys)}")
         value = np.asarray(p[key])
         tensor = getattr(module, attr, None)
         if tensor is None:
