@@ -113,7 +113,7 @@ def _affine(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _affine_backward(du: np.ndarray, x: np.ndarray, W: np.ndarray):
     """Gradients of :func:`_affine`: ``(dW (H, D), db (H,), dx (N, T, D))`` from ``du (N, T, H)``."""
     N, T, H = du.shape
-    du2, x2 = du.reshape(N * T, H), x.reshape(N * T, -1)
+    du2, x2 = du.reshape(N * T, H), x.reshape(N * T, x.shape[2])
     return du2.T @ x2, du2.sum(axis=0), du @ W
 
 
