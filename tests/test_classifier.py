@@ -1,4 +1,5 @@
-"""rnnbook.nn.classifier.SentimentClassifier: padding never reaches a prediction; argument checks."""
+"""rnnbook.nn.classifier.SentimentClassifier: padding never reaches a prediction (also for the minimal cells,
+which run over the padded batch); argument checks."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import itertools
 import pytest
 import torch
 
-from rnnbook.nn.classifier import SentimentClassifier
+from rnnbook.nn.classifier import MinLayers, SentimentClassifier, reverse_within_lengths
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
-CASES = list(itertools.product(["rnn", "lstm", "gru"], [False, True]))
+CASES = list(itertools.product(["rnn", "lstm", "gru", "mingru", "minlstm"], [False, True]))
 V = 30
 
 
@@ -67,6 +68,36 @@ def test_packed_final_state_equals_the_unpadded_run(cell, bidirectional):
                 h_pad = h_pad[0] if isinstance(h_pad, tuple) else h_pad
                 if n < ids.shape[1]:
                     assert not torch.allclose(h_pad[-1, 0], expected)
+
+
+def test_reverse_within_lengths_keeps_the_padding_in_place():
+    x = torch.arange(2 * 5, dtype=torch.float64).reshape(2, 5, 1)
+    lengths = torch.tensor([3, 5])
+    rev = reverse_within_lengths(x, lengths)
+    assert rev[0, :, 0].tolist() == [2, 1, 0, 3, 4] and rev[1, :, 0].tolist() == [9, 8, 7, 6, 5]
+    torch.testing.assert_close(reverse_within_lengths(rev, lengths), x)
+
+
+@pytest.mark.parametrize("cell", ["mingru", "minlstm"])
+def test_min_layers_equal_two_cells_run_by_hand(cell):
+    """Two layers, both directions: the backward cell reads each text from its last real token to its first."""
+    torch.manual_seed(3)
+    layers = MinLayers(cell, 4, 3, num_layers=2, bidirectional=True).double().eval()
+    x = torch.randn(3, 6, 4, dtype=torch.float64)
+    lengths = torch.tensor([6, 2, 4])
+    out, h_n = layers(x, lengths)
+    assert out.shape == (3, 6, 6) and h_n.shape == (4, 3, 3)
+    for i, n in enumerate(lengths.tolist()):
+        inp = x[i:i + 1, :n]
+        finals = []
+        for fwd, bwd in layers.layers:
+            o_f, h_f = fwd(inp)
+            o_b, h_b = bwd(inp.flip(1))
+            inp = torch.cat([o_f, o_b.flip(1)], dim=2)
+            finals += [h_f[0], h_b[0]]
+        torch.testing.assert_close(out[i, :n], inp[0], rtol=0, atol=1e-12)
+        assert torch.all(out[i, n:] == 0)
+        torch.testing.assert_close(h_n[:, i], torch.stack(finals), rtol=0, atol=1e-12)
 
 
 def test_mean_and_max_pooling_use_only_real_steps():

@@ -1,4 +1,4 @@
-"""The checks of chapter 6, *The lab's data* (rnnbook.exercises.lab_data): deduplication and padding.
+"""The checks of chapter 7, *The lab's data* (rnnbook.exercises.lab_data): deduplication and padding.
 
 Right answers pass, wrong ones get a message that names the mistake in plain
 words, and no message shows what the reference computed.

@@ -1,4 +1,4 @@
-"""The check of chapter 6's pooling exercise (rnnbook.exercises.lab_models): right answers pass, wrong ones are named."""
+"""The check of chapter 7's pooling exercise (rnnbook.exercises.lab_models): right answers pass, wrong ones are named."""
 
 from __future__ import annotations
 

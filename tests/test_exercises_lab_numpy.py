@@ -1,4 +1,4 @@
-"""The check of chapter 6's implement-exercise: the gradient of the embedding table (rnnbook.exercises.lab_numpy)."""
+"""The check of chapter 7's implement-exercise: the gradient of the embedding table (rnnbook.exercises.lab_numpy)."""
 
 from __future__ import annotations
 

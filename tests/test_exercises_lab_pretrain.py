@@ -1,4 +1,4 @@
-"""The check of Section 6.4's exercise (rnnbook.exercises.lab_pretrain): right answers pass, wrong ones are named."""
+"""The check of Section 7.4's exercise (rnnbook.exercises.lab_pretrain): right answers pass, wrong ones are named."""
 
 from __future__ import annotations
 

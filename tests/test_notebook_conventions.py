@@ -62,7 +62,7 @@ class TestNotebook:
         assert cell.cell_type == "code"
         lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
         # The lab's notebooks need the lab's extra dependencies (its data); the others only the library.
-        package = "rnnbook[lab]" if path.relative_to(book.ROOT).parts[:2] == ("chapters", "06-lab") else "rnnbook"
+        package = "rnnbook[lab]" if path.relative_to(book.ROOT).parts[:2] == ("chapters", "07-lab") else "rnnbook"
         assert lines == [
             "import sys",
             'if "google.colab" in sys.modules:',

@@ -45,7 +45,7 @@ PROMISED = {"accuracy", "precision", "recall", "f1", "roc_auc", "train_seconds",
             "n_test", "model", "dataset", "seed", "hparams", "history"}
 
 
-@pytest.mark.parametrize("model", ["gru", "tfidf-lr", "tfidf-char-lr", "nbsvm"])
+@pytest.mark.parametrize("model", ["gru", "mingru", "tfidf-lr", "tfidf-char-lr", "nbsvm"])
 def test_command_writes_the_promised_json(tiny, tmp_path, model, capsys):
     path = tmp_path / "out" / f"{model}.json"
     args = ["--model", model, "--seed", "3", "--json", str(path), "--quiet"]
@@ -62,10 +62,10 @@ def test_command_writes_the_promised_json(tiny, tmp_path, model, capsys):
     assert res["train_seconds"] > 0 and res["n_params"] > 0
     assert res["hparams"] == json.loads(json.dumps(sentiment.hparams(model, **(
         {"epochs": 2} if model not in sentiment.BASELINES else {}))))
-    if model == "gru":
+    if model in ("gru", "mingru"):
         assert 1 <= len(res["history"]) <= 2
         assert {"epoch", "train_loss", "val_loss", "val_auc", "val_accuracy", "seconds"} <= res["history"][0].keys()
-        assert res["hparams"]["cell"] == "gru"
+        assert res["hparams"]["cell"] == model
     else:
         assert res["C"] in sentiment.HPARAMS[model]["C_grid"] and res["val_auc"] == max(res["val_aucs"].values())
     out = capsys.readouterr().out
@@ -85,10 +85,11 @@ def test_numpy_lstm_runs_through_the_command(tiny, tmp_path):
 
 
 def test_the_lab_trains_the_same_hyper_parameters_as_the_command():
-    # One dict of defaults, shared by the three cells: the lab compares cells, not tuning.
-    cells = {m: {k: v for k, v in sentiment.HPARAMS[m].items() if k != "cell"} for m in ("rnn", "lstm", "gru")}
-    assert cells["rnn"] == cells["lstm"] == cells["gru"]
-    assert [sentiment.HPARAMS[m]["cell"] for m in ("rnn", "lstm", "gru")] == ["rnn", "lstm", "gru"]
+    # One dict of defaults, shared by the five cells: the lab compares cells, not tuning.
+    names = ("rnn", "lstm", "gru", "mingru", "minlstm")
+    cells = {m: {k: v for k, v in sentiment.HPARAMS[m].items() if k != "cell"} for m in names}
+    assert all(cells[m] == cells["lstm"] for m in names)
+    assert [sentiment.HPARAMS[m]["cell"] for m in names] == list(names)
     before = sentiment.HPARAMS["lstm"]["epochs"]
     assert sentiment.hparams("lstm", epochs=before + 1)["epochs"] == before + 1
     assert sentiment.HPARAMS["lstm"]["epochs"] == before  # overrides never change the shared defaults
@@ -128,7 +129,9 @@ def test_module_runs_as_a_command():
     out = subprocess.run([sys.executable, "-m", "rnnbook.sentiment", "--help"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0
-    assert "--model {rnn,lstm,gru,lstm-pretrained,numpy-lstm,tfidf-lr,tfidf-char-lr,nbsvm}" in out.stdout and "--json PATH" in out.stdout
+    usage = " ".join(out.stdout.split())  # argparse wraps the long list of choices
+    assert "--model {rnn,lstm,gru,mingru,minlstm,lstm-pretrained,numpy-lstm,tfidf-lr,tfidf-char-lr,nbsvm}" in usage
+    assert "--json PATH" in out.stdout
 
 
 def test_lstm_pretrained_pretrains_once_then_reads_its_cache(tiny, tmp_path, monkeypatch, one_torch_thread):

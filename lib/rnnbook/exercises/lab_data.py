@@ -1,4 +1,4 @@
-"""Checks of Section 6.1, *The lab's data*: deduplication with conflicting labels dropped, padding a batch."""
+"""Checks of Section 7.1, *The lab's data*: deduplication with conflicting labels dropped, padding a batch."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks of Section 6.2, *RNN, LSTM and GRU against a strong baseline*: max and mean pooling over real steps."""
+"""Checks of Section 7.2, *RNN, LSTM and GRU against a strong baseline*: max and mean pooling over real steps."""
 
 from __future__ import annotations
 

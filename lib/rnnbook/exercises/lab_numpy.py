@@ -1,4 +1,4 @@
-"""Checks of Section 6.3, *A NumPy LSTM trained by hand*: the gradient of the embedding table."""
+"""Checks of Section 7.3, *A NumPy LSTM trained by hand*: the gradient of the embedding table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks of Section 6.4, *Pretraining on unlabelled tweets*: the targets of the two language models."""
+"""Checks of Section 7.4, *Pretraining on unlabelled tweets*: the targets of the two language models."""
 
 from __future__ import annotations
 

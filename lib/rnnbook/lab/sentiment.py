@@ -5,7 +5,7 @@
     python -m rnnbook.sentiment --model lstm --dataset airline --seed 0 --json lstm-0.json
     python -m rnnbook.sentiment --model tfidf-lr --seed 1 --json base-1.json --quiet
 
-Models: ``rnn``, ``lstm``, ``gru`` (:class:`~rnnbook.nn.classifier.SentimentClassifier`),
+Models: ``rnn``, ``lstm``, ``gru``, ``mingru``, ``minlstm`` (:class:`~rnnbook.nn.classifier.SentimentClassifier`),
 ``lstm-pretrained`` (the LSTM with its encoder first trained as a language model on unlabelled text,
 :mod:`rnnbook.lab.pretrain`) and ``numpy-lstm`` (the NumPy classifier of :mod:`rnnbook.scratch.classifier`,
 backward pass written by hand), all trained by the one loop :func:`rnnbook.lab.train.fit`; and three baselines
@@ -55,12 +55,13 @@ from rnnbook._io import write_text_atomic
 from rnnbook.lab.baselines import C_GRID, NBSVM_C_GRID
 from rnnbook.lab.text import TweetTokenizer, Vocabulary, ppmi_embeddings
 
-MODELS = ("rnn", "lstm", "gru", "lstm-pretrained", "numpy-lstm", "tfidf-lr", "tfidf-char-lr", "nbsvm")
+MODELS = ("rnn", "lstm", "gru", "mingru", "minlstm", "lstm-pretrained", "numpy-lstm", "tfidf-lr", "tfidf-char-lr",
+          "nbsvm")
 #: The models without a recurrence: bags of n-grams and a linear classifier (rnnbook.lab.baselines).
 BASELINES = ("tfidf-lr", "tfidf-char-lr", "nbsvm")
 DATASETS = ("airline", "tweets", "imdb")
 
-# Shared by the three torch models, so that they differ only in their cell (and the RNN in its
+# Shared by the torch models, so that they differ only in their cell (and the RNN in its
 # learning rate, below): the lab compares cells, not tuning effort.
 _TORCH = {
     "min_freq": 2,          # words seen once in train → <unk>: they cannot be learned anyway
@@ -88,6 +89,9 @@ HPARAMS: dict[str, dict[str, Any]] = {
     "rnn": {**_TORCH, "cell": "rnn"},
     "lstm": {**_TORCH, "cell": "lstm"},
     "gru": {**_TORCH, "cell": "gru"},
+    # The cells of Chapter 6 (rnnbook.nn.MinGRU, MinLSTM): gates that see x_t only, run by a parallel scan.
+    "mingru": {**_TORCH, "cell": "mingru"},
+    "minlstm": {**_TORCH, "cell": "minlstm"},
     # The LSTM, its embedding and both directions first trained as language models on the pretraining corpus
     # (rnnbook.lab.pretrain: never a validation or test text), then fine-tuned as the LSTM is. On validation
     # (make lab-ablation, seeds 0-2) no better than the LSTM: mean ROC-AUC 0.9615 against 0.9628; the

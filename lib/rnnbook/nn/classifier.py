@@ -20,9 +20,68 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnbook._checks import check_int
+from rnnbook.nn.min_cells import MinGRU, MinLSTM
 
-CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU, "mingru": MinGRU, "minlstm": MinLSTM}
+#: The cells of Chapter 6, run over the padded batch (no packing) by :class:`MinLayers`.
+MIN_CELLS = ("mingru", "minlstm")
 POOLS = ("last", "max", "mean")
+
+
+def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each sequence of ``x (N, T, F)`` within its own length; the padding stays at the end.
+
+    Position ``t < lengths[n]`` gets position ``lengths[n] − 1 − t``; the others stay. Applied twice, it is
+    the identity. This is what ``pack_padded_sequence`` does for the backward direction of ``nn.LSTM``.
+    """
+    T = x.shape[1]
+    t = torch.arange(T, device=x.device)[None, :]
+    L = lengths.to(x.device)[:, None]
+    index = torch.where(t < L, L - 1 - t, t)  # (N, T)
+    return torch.gather(x, 1, index[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+class MinLayers(nn.Module):
+    """Stacked, optionally bidirectional :class:`~rnnbook.nn.MinGRU` / :class:`~rnnbook.nn.MinLSTM` layers
+    over a padded batch, returning what ``nn.LSTM`` returns from a packed one.
+
+    Right padding cannot change a state at a real step (the recurrence runs forwards), so the forward
+    direction runs on the padded batch as it is; the backward direction reads each text reversed within its
+    own length (:func:`reverse_within_lengths`). Outputs at padded steps are set to zero, as
+    ``pad_packed_sequence`` leaves them.
+
+    ``forward(x (N, T, E), lengths (N,))`` → ``out (N, T, D·H)``, ``h_n (layers·D, N, H)`` (each direction's
+    state after its last real step), D = 2 if bidirectional else 1.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, *, num_layers: int = 1,
+                 bidirectional: bool = True, dropout: float = 0.0):
+        super().__init__()
+        D = 2 if bidirectional else 1
+        sizes = [input_size] + [D * hidden_size] * (num_layers - 1)
+        self.layers = nn.ModuleList(
+            nn.ModuleList(CELLS[cell](size, hidden_size) for _ in range(D)) for size in sizes)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x (N, T, E)``, ``lengths (N,)`` (None: every text has all T steps) → ``(out, h_n)``."""
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64, device=x.device)
+        rows = torch.arange(x.shape[0], device=x.device)
+        last = (lengths.to(x.device) - 1)
+        real = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]).unsqueeze(-1)
+        finals = []
+        for k, directions in enumerate(self.layers):
+            if k:
+                x = self.dropout(x)  # between layers, as nn.LSTM(dropout=…)
+            outs = []
+            for d, cell in enumerate(directions):
+                seq = x if d == 0 else reverse_within_lengths(x, lengths)
+                out, _ = cell(seq)
+                finals.append(out[rows, last])  # the state after the last real step
+                outs.append(out if d == 0 else reverse_within_lengths(out, lengths))
+            x = torch.cat(outs, dim=2).masked_fill(~real, 0.0)
+        return x, torch.stack(finals)
 
 
 def _parse_pooling(pooling: str) -> tuple[str, ...]:
@@ -45,8 +104,9 @@ class SentimentClassifier(nn.Module):
         E, size of the word embeddings.
     hidden_size : int
         H, units of the recurrent layer (per direction).
-    cell : {"rnn", "lstm", "gru"}
-        The recurrent layer (``"rnn"`` is the tanh Elman RNN).
+    cell : {"rnn", "lstm", "gru", "mingru", "minlstm"}
+        The recurrent layer (``"rnn"`` is the tanh Elman RNN; ``"mingru"`` and ``"minlstm"`` are the cells of
+        Chapter 6, run by :class:`MinLayers` with their parallel scan).
     bidirectional : bool
         Also read each text right to left; the features of both directions are concatenated.
     num_layers : int
@@ -99,8 +159,12 @@ class SentimentClassifier(nn.Module):
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
         # Dropout1d on (N, E, T) zeroes whole channels of a text: the same at every step.
         self.embed_dropout = nn.Dropout1d(embed_dropout)
-        self.rnn = CELLS[cell](embed_dim, hidden_size, num_layers=num_layers, batch_first=True,
-                               bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
+        if cell in MIN_CELLS:
+            self.rnn = MinLayers(cell, embed_dim, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+                                 dropout=dropout if num_layers > 1 else 0.0)
+        else:
+            self.rnn = CELLS[cell](embed_dim, hidden_size, num_layers=num_layers, batch_first=True,
+                                   bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(len(self.pools) * self.num_directions * hidden_size, 1)
 
@@ -116,10 +180,15 @@ class SentimentClassifier(nn.Module):
                              f"got [{int(lengths_cpu.min())}, {int(lengths_cpu.max())}]")
         x = self.embedding(ids)                                   # (N, T, E)
         x = self.embed_dropout(x.transpose(1, 2)).transpose(1, 2)
-        packed = pack_padded_sequence(x, lengths_cpu, batch_first=True, enforce_sorted=False)
-        out_packed, h_n = self.rnn(packed)
-        if isinstance(h_n, tuple):  # LSTM: (h_n, c_n); the classifier reads h_n
-            h_n = h_n[0]
+        if self.cell in MIN_CELLS:
+            out, h_n = self.rnn(x, lengths)  # padded outputs are already 0
+        else:
+            packed = pack_padded_sequence(x, lengths_cpu, batch_first=True, enforce_sorted=False)
+            out_packed, h_n = self.rnn(packed)
+            if isinstance(h_n, tuple):  # LSTM: (h_n, c_n); the classifier reads h_n
+                h_n = h_n[0]
+            if "max" in self.pools or "mean" in self.pools:
+                out, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=ids.shape[1])  # (N, T, D·H)
 
         parts = []
         if "last" in self.pools:
@@ -127,7 +196,6 @@ class SentimentClassifier(nn.Module):
             # The packed run leaves the forward state at step lengths-1, not at T-1.
             parts.append(torch.cat(list(h_n[-self.num_directions:]), dim=1))
         if "max" in self.pools or "mean" in self.pools:
-            out, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=ids.shape[1])  # (N, T, D·H)
             mask = (torch.arange(ids.shape[1], device=ids.device)[None, :]
                     < lengths.to(ids.device)[:, None]).unsqueeze(-1)  # (N, T, 1), True on real steps
             if "max" in self.pools:

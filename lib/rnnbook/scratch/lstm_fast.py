@@ -5,7 +5,7 @@ same things as :func:`~rnnbook.scratch.lstm.lstm_forward` and :func:`~rnnbook.sc
 which loop the readable one-step functions :func:`~rnnbook.scratch.lstm.lstm_cell` and
 :func:`~rnnbook.scratch.lstm.lstm_cell_backward`. The tests check that both give the same numbers
 (and the same as ``nn.LSTM`` and autograd). Section 2.3, *Making the scratch LSTM fast*, explains
-these choices, and the NumPy classifier of Section 6.3 uses these functions:
+these choices, and the NumPy classifier of Section 7.3 uses these functions:
 
 * **hoisting**: the input term ``W_ih x_t + b`` does not depend on the previous state, so it is
   computed for every step in *one* matrix product before the time loop. Only the recurrent
