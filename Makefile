@@ -86,9 +86,10 @@ pdf: book  ## The same as `make book`: the site links its PDF, so the two are bu
 test-site: $(INSTALLED) $(AXE)  ## After `make book`: open every built page (and the PDF) in headless Chromium (Debian's chromium), at desktop and phone width, with axe-core
 	AXE_JS=$(abspath $(AXE)) $(PY) -m pytest tests/site
 
-bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch side by side; writes _build/bench.json and appendix/_bench_table.md
+bench: $(INSTALLED)  ## Time the NumPy scratch RNN/LSTM/GRU against torch, and the loop against the scans of the linear recurrence; writes appendix/_bench_table.md and appendix/_scan_table.md
 	mkdir -p _build
 	$(PY) -m rnnbook.bench --json _build/bench.json --markdown appendix/_bench_table.md
+	$(PY) -m rnnbook.scan_bench --json _build/scan-bench.json --markdown appendix/_scan_table.md
 
 lab-results: $(INSTALLED)  ## Train every model of the lab on 3 seeds; writes _build/lab-results.json and appendix/_lab_table.md
 	mkdir -p _build
