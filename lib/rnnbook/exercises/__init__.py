@@ -33,6 +33,9 @@ from rnnbook.exercises import speed  # noqa: E402,F401  Section 2.3
 from rnnbook.exercises import gru  # noqa: E402,F401  Sections 3.1 and 3.2
 from rnnbook.exercises import training  # noqa: E402,F401  Sections 4.1 and 4.2
 from rnnbook.exercises import evaluation  # noqa: E402,F401  Sections 5.1 and 5.2
+from rnnbook.exercises import min_cells  # noqa: E402,F401  Section 6.1
+from rnnbook.exercises import scan  # noqa: E402,F401  Section 6.2
+from rnnbook.exercises import min_experiments  # noqa: E402,F401  Section 6.3
 from rnnbook.exercises import lab_data  # noqa: E402,F401  Section 7.1
 from rnnbook.exercises import lab_models  # noqa: E402,F401  Section 7.2
 from rnnbook.exercises import lab_numpy  # noqa: E402,F401  Section 7.3

@@ -38,8 +38,10 @@ def linear_recurrence(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, method
     T = a.shape[1]
     if method == "sequential":
         h_t, out = h0, []
-        for t in range(T):
-            h_t = a[:, t] * h_t + b[:, t]
+        # unbind: T views made at once. Indexing a[:, t] in the loop would make autograd build a full
+        # (N, T, H) gradient for every step, a backward pass quadratic in T.
+        for a_t, b_t in zip(a.unbind(1), b.unbind(1)):
+            h_t = a_t * h_t + b_t
             out.append(h_t)
         return torch.stack(out, dim=1) if out else b.clone()
     # h_0 folded into the first step, then the prefixes B_t are the states themselves.
