@@ -259,6 +259,12 @@ def test_bad_method_cache_and_module_input():
         module(torch.zeros(2, 5, 3), torch.zeros(2, 3))
     with pytest.raises(ValueError, match="x must be finite"):
         module(torch.full((1, 2, 3), float("nan")))
+    with pytest.raises(ValueError, match=r"x must have the parameters' dtype torch.float32; got torch.int64"):
+        module(torch.zeros(2, 5, 3, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"h0 must have the dtype of x, torch.float32; got torch.float64"):
+        module(torch.zeros(2, 5, 3), torch.zeros(2, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="h0 must be finite"):
+        module(torch.zeros(2, 5, 3), torch.full((2, 4), float("inf")))
     with pytest.raises(ValueError, match="method must be one of"):
         MinLSTM(3, 4, method="scan")
     with pytest.raises(ValueError, match="hidden_size"):

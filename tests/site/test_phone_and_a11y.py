@@ -86,6 +86,7 @@ PHONE_SHOTS = {
     "intro.html": "phone-intro",
     "chapters/02-lstm/01-gates.html": "phone-lstm-gates",
     "chapters/03-gru/01-gru.html": "phone-gru",
+    "chapters/06-parallel/02-scan.html": "phone-scan",
     "chapters/07-lab/01-data.html": "phone-lab-data",
     "appendix/instructors.html": "phone-instructors",
 }

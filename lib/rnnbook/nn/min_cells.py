@@ -85,6 +85,9 @@ class _MinCell(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != self.input_size:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must be a tensor of shape (N, T, D) with D = {self.input_size}; got {got}")
+        if x.dtype != self.weight_h.dtype:
+            raise ValueError(f"x must have the parameters' dtype {self.weight_h.dtype}; got {x.dtype} "
+                             "(convert it with x.to(...), or the module with .double() / .float())")
         if not torch.isfinite(x).all():
             raise ValueError("x must be finite; it contains NaN or infinite values")
         N = x.shape[0]
@@ -93,6 +96,10 @@ class _MinCell(nn.Module):
         if not isinstance(h0, torch.Tensor) or tuple(h0.shape) != (N, self.hidden_size):
             got = tuple(h0.shape) if isinstance(h0, torch.Tensor) else type(h0).__name__
             raise ValueError(f"h0 must be a tensor of shape (N, H) = ({N}, {self.hidden_size}); got {got}")
+        if h0.dtype != x.dtype:
+            raise ValueError(f"h0 must have the dtype of x, {x.dtype}; got {h0.dtype}")
+        if not torch.isfinite(h0).all():
+            raise ValueError("h0 must be finite; it contains NaN or infinite values")
         return h0
 
     def _run(self, a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
