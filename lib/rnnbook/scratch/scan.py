@@ -13,7 +13,7 @@ are again one step of the same form, ``h ↦ a_2 ⊙ (a_1 ⊙ h + b_1) + b_2``::
 The operator ``•`` is associative, so the prefixes ``(A_t, B_t) = (a_1, b_1) • … • (a_t, b_t)`` can
 be grouped in any order: that is a *scan*, and ``h_t = A_t ⊙ h_0 + B_t``. Written out::
 
-    h_t = (∏_{j ≤ t} a_j) ⊙ h_0 + Σ_{k ≤ t} (∏_{k < j ≤ t} a_j) ⊙ b_k     (eq-scan-unrolled)
+    h_t = P_{0,t} ⊙ h_0 + Σ_{k ≤ t} P_{k,t} ⊙ b_k,   P_{k,t} = ∏_{k < j ≤ t} a_j     (eq-scan-unrolled)
 
 Four ways to compute the prefixes, each proven equal to the loop by the tests:
 
